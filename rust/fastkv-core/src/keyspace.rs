@@ -1,0 +1,348 @@
+//! The keyspace: databases split into shards by key hash, each shard behind its own lock.
+//!
+//! Layout: `Keyspace.shards[s].dbs[db]` is the part of database `db` whose keys hash to shard
+//! `s` (the top bits of [`hash_key`]; the bottom bits pick the bucket inside the shard's
+//! [`Dict`]). A shard holds its slice of *every* database, so MOVE, COPY ... DB and SWAPDB stay
+//! inside the shards a command has locked.
+//!
+//! Locking: handlers never lock. The dispatcher reads the command's key positions from the
+//! command table, locks those shards in ascending index order (or every shard, for commands
+//! flagged `ALL_KEYS`), and hands the handler a [`Locked`] view. Ascending order makes deadlock
+//! impossible; holding the guards for the whole handler makes every command atomic, as in
+//! Redis. The lock is `parking_lot::Mutex`, not tokio's: critical sections are short, never
+//! cross an `.await`, an fsync or a call into Python, and an uncontended lock is one atomic
+//! instruction. It does not poison, so a panicking handler (a bug, surfaced to Python as an
+//! exception) does not wedge the shard for everyone else.
+//!
+//! Expiry: each entry carries its deadline (ms since the epoch, 0 = none). Reads and writes go
+//! through [`Locked::get`] / [`Locked::get_mut`], which delete an expired key first (lazy
+//! expiry); [`Keyspace::sweep`] is the active cycle.
+
+use crate::dict::{hash_key, Dict};
+use crate::types::Value;
+use parking_lot::{Mutex, MutexGuard};
+
+/// One key's value and metadata.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    /// Deadline in ms since the epoch; 0 = no expiry. Change it only through
+    /// [`Locked::set_expire`] / [`Locked::persist`], which keep the per-db counters right.
+    expire_at: u64,
+    /// Last access time in seconds (mod 2^32), for OBJECT IDLETIME and LRU eviction.
+    pub lru: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value) -> Self {
+        Entry {
+            value,
+            expire_at: 0,
+            lru: crate::time::lru_clock(),
+        }
+    }
+
+    pub fn expire_at(&self) -> Option<u64> {
+        (self.expire_at != 0).then_some(self.expire_at)
+    }
+
+    fn expired(&self, now_ms: u64) -> bool {
+        self.expire_at != 0 && self.expire_at <= now_ms
+    }
+}
+
+/// One shard's slice of one database.
+#[derive(Default)]
+pub struct Db {
+    pub dict: Dict<Entry>,
+    /// Keys with a deadline (INFO keyspace `expires=`).
+    pub volatile: usize,
+    /// Where the active-expiry sweep resumes (a bucket index).
+    sweep_at: usize,
+}
+
+/// One lock's worth of the keyspace.
+pub struct Shard {
+    pub dbs: Box<[Db]>,
+}
+
+pub struct Keyspace {
+    shards: Box<[Mutex<Shard>]>,
+    shard_bits: u32,
+    databases: usize,
+}
+
+/// Shards per keyspace: several per core so that two commands rarely meet on one lock, few
+/// enough that locking all of them (KEYS, FLUSHALL, EXEC) stays cheap.
+pub const DEFAULT_SHARD_BITS: u32 = 6;
+
+impl Keyspace {
+    pub fn new(databases: usize, shard_bits: u32) -> Self {
+        let n = 1usize << shard_bits;
+        let shards = (0..n)
+            .map(|_| {
+                Mutex::new(Shard {
+                    dbs: (0..databases).map(|_| Db::default()).collect(),
+                })
+            })
+            .collect();
+        Keyspace {
+            shards,
+            shard_bits,
+            databases,
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    pub fn shard_bits(&self) -> u32 {
+        self.shard_bits
+    }
+
+    /// The shard a key hash belongs to: its top bits (the bucket uses the bottom bits).
+    pub fn shard_of_hash(&self, hash: u64) -> usize {
+        if self.shard_bits == 0 {
+            0
+        } else {
+            (hash >> (64 - self.shard_bits)) as usize
+        }
+    }
+
+    pub fn shard_of(&self, key: &[u8]) -> usize {
+        self.shard_of_hash(hash_key(key))
+    }
+
+    /// Locks the given shards. `shards` must be sorted ascending and free of duplicates.
+    pub fn lock(&self, shards: &[usize]) -> Locked<'_> {
+        debug_assert!(shards.windows(2).all(|w| w[0] < w[1]));
+        let guards = shards.iter().map(|&i| (i, self.shards[i].lock())).collect();
+        Locked {
+            ks: self,
+            guards,
+            all: false,
+        }
+    }
+
+    /// Locks every shard, in order.
+    pub fn lock_all(&self) -> Locked<'_> {
+        let guards = self
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i, m.lock()))
+            .collect();
+        Locked {
+            ks: self,
+            guards,
+            all: true,
+        }
+    }
+
+    /// Locks the shards of these keys (sorted, deduplicated).
+    pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) -> Locked<'_> {
+        let mut idx: Vec<usize> = keys.into_iter().map(|k| self.shard_of(k)).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        self.lock(&idx)
+    }
+
+    /// One step of active expiry over one shard: visits up to `budget` buckets of each
+    /// database slice that has volatile keys, deleting expired keys. Returns (checked,
+    /// expired). Locks only that shard, briefly.
+    pub fn sweep(&self, shard: usize, now_ms: u64, budget: usize) -> (usize, usize) {
+        let Some(m) = self.shards.get(shard) else {
+            return (0, 0);
+        };
+        let mut s = m.lock();
+        let mut checked = 0;
+        let mut expired = 0;
+        for db in s.dbs.iter_mut() {
+            if db.volatile == 0 {
+                continue;
+            }
+            let n = db.dict.buckets();
+            for _ in 0..budget.min(n) {
+                let b = db.sweep_at % n;
+                db.sweep_at = (b + 1) % n;
+                let mut gone = 0;
+                db.dict.retain_bucket(b, |_, e| {
+                    checked += 1;
+                    if e.expired(now_ms) {
+                        gone += 1;
+                        false
+                    } else {
+                        true
+                    }
+                });
+                db.volatile -= gone;
+                expired += gone;
+            }
+            if expired > 0 {
+                db.dict.maybe_shrink();
+            }
+        }
+        (checked, expired)
+    }
+}
+
+/// The shards a command holds. Every key the handler touches must belong to one of them; the
+/// dispatcher guarantees it from the command table's key positions.
+pub struct Locked<'a> {
+    ks: &'a Keyspace,
+    guards: Vec<(usize, MutexGuard<'a, Shard>)>,
+    all: bool,
+}
+
+impl<'a> Locked<'a> {
+    pub fn keyspace(&self) -> &'a Keyspace {
+        self.ks
+    }
+
+    pub fn holds_all(&self) -> bool {
+        self.all
+    }
+
+    fn shard_mut(&mut self, shard: usize) -> &mut Shard {
+        if self.all {
+            return &mut self.guards[shard].1;
+        }
+        match self.guards.iter_mut().find(|(i, _)| *i == shard) {
+            Some((_, g)) => g,
+            // The dispatcher locks every shard named by the command table's key positions; a
+            // handler touching another key is a bug in that table, not a user error.
+            None => panic!("shard {shard} used without being locked (command table key spec)"),
+        }
+    }
+
+    /// The db slice holding `key` in database `db`, and the key's hash.
+    fn db_mut(&mut self, db: usize, key: &[u8]) -> (&mut Db, u64) {
+        let h = hash_key(key);
+        let s = self.ks.shard_of_hash(h);
+        (&mut self.shard_mut(s).dbs[db], h)
+    }
+
+    /// The live entry of `key`, deleting it first if it has expired.
+    pub fn get(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        let (d, h) = self.db_mut(db, key);
+        let expired = d.dict.get(h, key)?.expired(now_ms);
+        if expired {
+            d.dict.remove(h, key);
+            d.volatile -= 1;
+            return None;
+        }
+        d.dict.get_mut(h, key)
+    }
+
+    /// The live value of `key`.
+    pub fn get_value(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<&mut Value> {
+        self.get(db, key, now_ms).map(|e| &mut e.value)
+    }
+
+    pub fn exists(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        self.get(db, key, now_ms).is_some()
+    }
+
+    /// Stores `value` at `key`. With `keep_ttl` an existing deadline stays, else it is removed
+    /// (SET's semantics). Returns the previous live entry.
+    pub fn set(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        keep_ttl: bool,
+        now_ms: u64,
+    ) -> Option<Entry> {
+        let (d, h) = self.db_mut(db, key);
+        let mut entry = Entry::new(value);
+        match d.dict.get_mut(h, key) {
+            Some(old) => {
+                let was_live = !old.expired(now_ms);
+                if keep_ttl && was_live {
+                    entry.expire_at = old.expire_at;
+                } else if old.expire_at != 0 {
+                    d.volatile -= 1;
+                }
+                let old = std::mem::replace(old, entry);
+                was_live.then_some(old)
+            }
+            None => {
+                d.dict.insert_new(h, key.into(), entry);
+                None
+            }
+        }
+    }
+
+    /// Inserts a whole entry (with its deadline), replacing any previous one.
+    pub fn insert_entry(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        entry: Entry,
+        now_ms: u64,
+    ) -> Option<Entry> {
+        let (d, h) = self.db_mut(db, key);
+        if entry.expire_at != 0 {
+            d.volatile += 1;
+        }
+        let old = d.dict.insert(h, key, entry)?;
+        if old.expire_at != 0 {
+            d.volatile -= 1;
+        }
+        (!old.expired(now_ms)).then_some(old)
+    }
+
+    /// Removes `key`; returns its entry if it was live.
+    pub fn remove(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Entry> {
+        let (d, h) = self.db_mut(db, key);
+        let (_, e) = d.dict.remove(h, key)?;
+        if e.expire_at != 0 {
+            d.volatile -= 1;
+        }
+        (!e.expired(now_ms)).then_some(e)
+    }
+
+    /// Sets the deadline of an existing key (ms since the epoch). Returns false if the key
+    /// does not exist.
+    pub fn set_expire(&mut self, db: usize, key: &[u8], at_ms: u64, now_ms: u64) -> bool {
+        let (d, h) = self.db_mut(db, key);
+        match d.dict.get_mut(h, key) {
+            Some(e) if !e.expired(now_ms) => {
+                if e.expire_at == 0 {
+                    d.volatile += 1;
+                }
+                e.expire_at = at_ms.max(1);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes the deadline of a key. Returns true if it had one.
+    pub fn persist(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        let (d, h) = self.db_mut(db, key);
+        match d.dict.get_mut(h, key) {
+            Some(e) if !e.expired(now_ms) && e.expire_at != 0 => {
+                e.expire_at = 0;
+                d.volatile -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The shards this view holds, with their indexes (for whole-keyspace commands).
+    pub fn shards_mut(&mut self) -> impl Iterator<Item = (usize, &mut Shard)> + use<'_, 'a> {
+        self.guards.iter_mut().map(|(i, g)| (*i, &mut **g))
+    }
+
+    /// Number of keys (live or not yet swept) in database `db` across held shards.
+    pub fn dbsize(&mut self, db: usize) -> usize {
+        self.shards_mut().map(|(_, s)| s.dbs[db].dict.len()).sum()
+    }
+}
