@@ -20,6 +20,11 @@ pub struct Stats {
     pub keyspace_misses: AtomicU64,
     /// Changes since the last save (`rdb_changes_since_last_save`).
     pub dirty: AtomicU64,
+    pub connected_clients: AtomicU64,
+    pub total_connections_received: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub total_net_input_bytes: AtomicU64,
+    pub total_net_output_bytes: AtomicU64,
 }
 
 pub struct Engine {
@@ -29,6 +34,10 @@ pub struct Engine {
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire: AtomicBool,
     next_client_id: AtomicU64,
+    /// When the engine started (INFO uptime), ms since the epoch.
+    pub start_ms: u64,
+    /// 40 hex characters, random per process (INFO run_id).
+    pub run_id: String,
     table: HashMap<Vec<u8>, &'static CommandSpec>,
 }
 
@@ -40,6 +49,8 @@ impl Engine {
             stats: Stats::default(),
             active_expire: AtomicBool::new(true),
             next_client_id: AtomicU64::new(1),
+            start_ms: crate::time::now_ms(),
+            run_id: random_run_id(),
             table: commands::table(),
         });
         crate::expire::start_active_expiry(&engine);
@@ -67,4 +78,12 @@ impl Engine {
     pub fn commands(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
         self.table.values().copied()
     }
+}
+
+fn random_run_id() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..40)
+        .map(|_| char::from(b"0123456789abcdef"[rng.gen_range(0..16)]))
+        .collect()
 }

@@ -11,7 +11,7 @@ fn cmd_get(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     match ctx.value(key) {
         None => Ok(Frame::Null),
-        Some(Value::Str(s)) => Ok(Frame::Bulk(s.to_vec())),
+        Some(v) => Ok(Frame::Bulk(v.as_str()?.to_vec())),
     }
 }
 

@@ -5,6 +5,8 @@ pub mod string;
 
 pub use string::Str;
 
+use crate::error::OpError;
+
 /// A stored value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -26,9 +28,17 @@ impl Value {
         }
     }
 
-    pub fn as_str(&self) -> Option<&Str> {
+    /// The value as a string, or WRONGTYPE. String commands go through this (and
+    /// [`Value::as_str_mut`]) so that new types only need a new arm here.
+    pub fn as_str(&self) -> Result<&Str, OpError> {
         match self {
-            Value::Str(s) => Some(s),
+            Value::Str(s) => Ok(s),
+        }
+    }
+
+    pub fn as_str_mut(&mut self) -> Result<&mut Str, OpError> {
+        match self {
+            Value::Str(s) => Ok(s),
         }
     }
 }
