@@ -1,6 +1,7 @@
 //! Value types, one file each, layered like Redis's `t_*.c`: the structure, its encodings and
 //! their conversions, then the type API the commands use.
 
+pub mod ldouble;
 pub mod string;
 
 pub use string::Str;

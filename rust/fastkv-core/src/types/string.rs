@@ -49,6 +49,17 @@ impl Str {
         }
     }
 
+    /// A string computed by a command rather than written whole (INCRBYFLOAT's result):
+    /// `embstr` or `raw` by length, never `int` — Redis's `createStringObject`, which skips
+    /// `tryObjectEncoding`.
+    pub fn from_computed(v: Vec<u8>) -> Str {
+        if v.len() <= EMBSTR_MAX {
+            Str::Emb(v.into_boxed_slice())
+        } else {
+            Str::Raw(v)
+        }
+    }
+
     pub fn as_bytes(&self) -> Cow<'_, [u8]> {
         match self {
             Str::Int(n) => Cow::Owned(n.to_string().into_bytes()),
@@ -96,6 +107,27 @@ impl Str {
         }
     }
 
+    /// Appends `tail` in place (APPEND); the value becomes `raw`, as in Redis even when
+    /// `tail` is empty. Returns the new length.
+    pub fn append(&mut self, tail: &[u8]) -> usize {
+        let v = self.make_raw();
+        v.extend_from_slice(tail);
+        v.len()
+    }
+
+    /// Writes `part` at `offset`, zero-padding any gap (SETRANGE); the value becomes `raw`.
+    /// The caller has checked `offset + part.len()` against the size limit. Returns the new
+    /// length.
+    pub fn set_range(&mut self, offset: usize, part: &[u8]) -> usize {
+        let v = self.make_raw();
+        let end = offset + part.len();
+        if v.len() < end {
+            v.resize(end, 0);
+        }
+        v[offset..end].copy_from_slice(part);
+        v.len()
+    }
+
     pub fn encoding_name(&self) -> &'static str {
         match self {
             Str::Int(_) => "int",
@@ -118,6 +150,50 @@ fn decimal_len(n: i64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn from_bytes_round_trips(b in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(Str::from_bytes(&b).as_bytes().into_owned(), b.clone());
+            prop_assert_eq!(Str::from_vec(b.clone()).as_bytes().into_owned(), b.clone());
+            prop_assert_eq!(Str::from_bytes(&b).len(), b.len());
+        }
+
+        #[test]
+        fn integers_round_trip(n in any::<i64>()) {
+            let text = n.to_string();
+            let s = Str::from_bytes(text.as_bytes());
+            prop_assert_eq!(&s, &Str::Int(n));
+            prop_assert_eq!(s.to_vec(), text.clone().into_bytes());
+            prop_assert_eq!(s.len(), text.len());
+        }
+
+        #[test]
+        fn set_range_matches_a_model(
+            init in proptest::collection::vec(any::<u8>(), 0..16),
+            offset in 0usize..24,
+            part in proptest::collection::vec(any::<u8>(), 0..8),
+        ) {
+            let mut model = init.clone();
+            if model.len() < offset + part.len() {
+                model.resize(offset + part.len(), 0);
+            }
+            model[offset..offset + part.len()].copy_from_slice(&part);
+            let mut s = Str::from_bytes(&init);
+            prop_assert_eq!(s.set_range(offset, &part), model.len());
+            prop_assert_eq!(s.to_vec(), model);
+        }
+    }
+
+    #[test]
+    fn computed_strings_are_never_int() {
+        assert_eq!(Str::from_computed(b"11".to_vec()).encoding_name(), "embstr");
+        assert_eq!(Str::from_computed(vec![b'1'; 45]).encoding_name(), "raw");
+        let mut s = Str::Int(12);
+        assert_eq!(s.append(b""), 2);
+        assert_eq!(s.encoding_name(), "raw");
+    }
 
     #[test]
     fn encodings() {
