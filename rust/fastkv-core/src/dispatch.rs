@@ -35,7 +35,11 @@ impl<'a> Ctx<'a> {
     /// The live entry of `key` in the selected database.
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let (db, now) = (self.client.db, self.now);
-        self.ks.get(db, key, now)
+        let e = self.ks.get(db, key, now)?;
+        // An access: refresh the LRU clock (OBJECT IDLETIME, eviction). Commands that must
+        // not count as an access (TTL, TYPE, OBJECT...) read through `ctx.ks.get` instead.
+        e.lru = (now / 1000) as u32;
+        Some(e)
     }
 
     /// The live value of `key` in the selected database.
@@ -95,6 +99,8 @@ impl Engine {
         self.stats
             .commands_processed
             .fetch_add(1, Ordering::Relaxed);
+        // CLIENT LIST's `cmd=` (published by the front end, not here: no lock per command).
+        client.last_cmd = spec.name;
         self.run(spec, client, argv, args_start)
     }
 
@@ -111,6 +117,10 @@ impl Engine {
             return Ok((spec, 1));
         }
         let Some(sub) = argv.get(1) else {
+            // A container whose arity allows no subcommand (COMMAND) runs its own handler.
+            if spec.arity_ok(argv.len()) {
+                return Ok((spec, 1));
+            }
             return Err(OpError::Arity(spec.name.to_string()));
         };
         let found = spec.subcommands.iter().find(|s| {

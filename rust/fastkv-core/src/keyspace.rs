@@ -49,6 +49,20 @@ impl Entry {
     fn expired(&self, now_ms: u64) -> bool {
         self.expire_at != 0 && self.expire_at <= now_ms
     }
+
+    /// A new entry with a deadline (ms since the epoch; 0 = none). Store it with
+    /// [`Locked::insert_entry`], which counts the deadline.
+    pub fn with_expire(value: Value, expire_at: u64) -> Self {
+        Entry {
+            expire_at,
+            ..Entry::new(value)
+        }
+    }
+
+    /// Whether the deadline has passed at `now_ms` (the entry is logically gone).
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expired(now_ms)
+    }
 }
 
 /// One shard's slice of one database.
@@ -188,6 +202,24 @@ impl Keyspace {
             }
         }
         (checked, expired)
+    }
+
+    /// Recounts the keys with a deadline in every database slice and compares the result with
+    /// the `volatile` counters. O(keys), locks each shard in turn: for tests and debug checks.
+    pub fn check_counters(&self) -> Result<(), String> {
+        for (si, m) in self.shards.iter().enumerate() {
+            let s = m.lock();
+            for (db, d) in s.dbs.iter().enumerate() {
+                let counted = d.dict.iter().filter(|(_, e)| e.expire_at != 0).count();
+                if counted != d.volatile {
+                    return Err(format!(
+                        "shard {si} db {db}: volatile counter {} but {counted} keys with a deadline",
+                        d.volatile
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -344,5 +376,109 @@ impl<'a> Locked<'a> {
     /// Number of keys (live or not yet swept) in database `db` across held shards.
     pub fn dbsize(&mut self, db: usize) -> usize {
         self.shards_mut().map(|(_, s)| s.dbs[db].dict.len()).sum()
+    }
+
+    /// Calls `f` for every live key of database `db` in the held shards (KEYS).
+    pub fn for_each_live(&mut self, db: usize, now_ms: u64, mut f: impl FnMut(&[u8], &Entry)) {
+        for (_, s) in self.shards_mut() {
+            for (k, e) in s.dbs[db].dict.iter() {
+                if !e.expired(now_ms) {
+                    f(k, e);
+                }
+            }
+        }
+    }
+
+    /// One step of a SCAN over all of database `db`: visits one bucket of one shard's table,
+    /// calling `f` for each entry there (expired ones included: the caller filters), and
+    /// returns the next cursor, 0 when the iteration is complete.
+    ///
+    /// Cursor layout: the low `shard_bits` bits name the shard, the bits above are that
+    /// shard's [`Dict::scan_step`] cursor. Shards are walked in ascending order, each with the
+    /// reverse-binary bucket cursor, so every key present for the whole iteration is returned
+    /// even if tables grow or shrink between calls. A shard's cursor 0 is its start, so
+    /// moving on to shard `s + 1` yields the cursor `s + 1`, never 0 until the last shard
+    /// ends. Needs every shard locked (commands flagged `ALL_KEYS`).
+    pub fn scan_step(&mut self, db: usize, cursor: u64, f: impl FnMut(&[u8], &Entry)) -> u64 {
+        let bits = self.ks.shard_bits;
+        let shard_mask = (1u64 << bits) - 1;
+        let shard = (cursor & shard_mask) as usize;
+        let inner = cursor >> bits;
+        let next = self.shard_mut(shard).dbs[db].dict.scan_step(inner, f);
+        if next != 0 {
+            return (next << bits) | shard as u64;
+        }
+        let following = shard + 1;
+        if following >= self.ks.shard_count() {
+            0
+        } else {
+            following as u64
+        }
+    }
+
+    /// A random live key of database `db` among the held shards (RANDOMKEY), deleting the
+    /// expired keys it draws on the way, as Redis does. Shards are weighted by their key
+    /// count, then [`Dict::random_entry`] picks within one. `rnd` supplies random numbers.
+    pub fn random_key(
+        &mut self,
+        db: usize,
+        now_ms: u64,
+        mut rnd: impl FnMut() -> u64,
+    ) -> Option<Vec<u8>> {
+        loop {
+            let total: usize = self.guards.iter().map(|(_, g)| g.dbs[db].dict.len()).sum();
+            if total == 0 {
+                return None;
+            }
+            let mut pick = (rnd() % total as u64) as usize;
+            let mut chosen = None;
+            for (gi, (_, g)) in self.guards.iter().enumerate() {
+                let n = g.dbs[db].dict.len();
+                if pick < n {
+                    chosen = Some(gi);
+                    break;
+                }
+                pick -= n;
+            }
+            let d = &mut self.guards[chosen?].1.dbs[db];
+            let (key, expired) = {
+                let (k, e) = d.dict.random_entry(&mut rnd)?;
+                (k.to_vec(), e.expired(now_ms))
+            };
+            if !expired {
+                return Some(key);
+            }
+            // Each round deletes the expired key it drew, so the loop ends.
+            if d.dict.remove(hash_key(&key), &key).is_some() {
+                d.volatile -= 1;
+            }
+        }
+    }
+
+    /// Empties database `db` (or every database with `None`) in the held shards, keeping the
+    /// counters right. Returns how many keys were removed and the emptied tables, for the
+    /// caller to drop here (FLUSHDB SYNC) or on another thread (ASYNC).
+    pub fn flush(&mut self, db: Option<usize>) -> (usize, Vec<Dict<Entry>>) {
+        let mut removed = 0;
+        let mut tables = Vec::new();
+        for (_, s) in self.shards_mut() {
+            for (i, d) in s.dbs.iter_mut().enumerate() {
+                if db.is_some_and(|want| want != i) || d.dict.is_empty() {
+                    continue;
+                }
+                removed += d.dict.len();
+                tables.push(std::mem::take(&mut d.dict));
+                d.volatile = 0;
+                d.sweep_at = 0;
+            }
+        }
+        (removed, tables)
+    }
+
+    /// Swaps databases `a` and `b` in every held shard (SWAPDB, which holds them all).
+    pub fn swap_db(&mut self, a: usize, b: usize) {
+        for (_, s) in self.shards_mut() {
+            s.dbs.swap(a, b);
+        }
     }
 }
