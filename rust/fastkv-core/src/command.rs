@@ -71,9 +71,14 @@ pub const FLAG_NAMES: &[(&str, u32)] = &[
     ("skip_slowlog", SKIP_SLOWLOG),
     ("fast", FAST),
     ("no_auth", NO_AUTH),
-    ("allow_busy", ALLOW_BUSY),
     ("no_multi", NO_MULTI),
+    ("movablekeys", MOVABLE_KEYS),
+    ("allow_busy", ALLOW_BUSY),
 ];
+
+/// Derived, never declared in a row: COMMAND INFO reports it for rows with a `keys_fn` (their
+/// key positions depend on the arguments), as Redis reports `movablekeys`.
+pub const MOVABLE_KEYS: u32 = 1 << 31;
 
 // ACL categories beyond the ones derived from flags and the group.
 pub const ACL_KEYSPACE: u64 = 1 << 0;
@@ -81,6 +86,73 @@ pub const ACL_DANGEROUS: u64 = 1 << 1;
 pub const ACL_CONNECTION: u64 = 1 << 2;
 pub const ACL_TRANSACTION: u64 = 1 << 3;
 pub const ACL_SCRIPTING: u64 = 1 << 4;
+pub const ACL_READ: u64 = 1 << 5;
+pub const ACL_WRITE: u64 = 1 << 6;
+pub const ACL_SET: u64 = 1 << 7;
+pub const ACL_SORTEDSET: u64 = 1 << 8;
+pub const ACL_LIST: u64 = 1 << 9;
+pub const ACL_HASH: u64 = 1 << 10;
+pub const ACL_STRING: u64 = 1 << 11;
+pub const ACL_BITMAP: u64 = 1 << 12;
+pub const ACL_HYPERLOGLOG: u64 = 1 << 13;
+pub const ACL_GEO: u64 = 1 << 14;
+pub const ACL_STREAM: u64 = 1 << 15;
+pub const ACL_PUBSUB: u64 = 1 << 16;
+pub const ACL_ADMIN: u64 = 1 << 17;
+pub const ACL_FAST: u64 = 1 << 18;
+pub const ACL_SLOW: u64 = 1 << 19;
+pub const ACL_BLOCKING: u64 = 1 << 20;
+/// Not a category: the row does not get its group's category (SORT and SORT_RO are in the
+/// `generic` group but not `@keyspace`; WAIT is `generic` but `@connection`).
+pub const ACL_NO_GROUP: u64 = 1 << 63;
+
+/// `(name, bit)` of every ACL category, in Redis's order (COMMAND INFO lists a command's
+/// categories in this order; `ACL CAT` lists these names).
+pub const ACL_CATEGORIES: &[(&str, u64)] = &[
+    ("keyspace", ACL_KEYSPACE),
+    ("read", ACL_READ),
+    ("write", ACL_WRITE),
+    ("set", ACL_SET),
+    ("sortedset", ACL_SORTEDSET),
+    ("list", ACL_LIST),
+    ("hash", ACL_HASH),
+    ("string", ACL_STRING),
+    ("bitmap", ACL_BITMAP),
+    ("hyperloglog", ACL_HYPERLOGLOG),
+    ("geo", ACL_GEO),
+    ("stream", ACL_STREAM),
+    ("pubsub", ACL_PUBSUB),
+    ("admin", ACL_ADMIN),
+    ("fast", ACL_FAST),
+    ("slow", ACL_SLOW),
+    ("blocking", ACL_BLOCKING),
+    ("dangerous", ACL_DANGEROUS),
+    ("connection", ACL_CONNECTION),
+    ("transaction", ACL_TRANSACTION),
+    ("scripting", ACL_SCRIPTING),
+];
+
+/// The ACL category a command group implies (Redis declares it in every command of the group).
+/// `server`, `cluster` and others imply none: their rows list categories in `acl`.
+pub fn group_acl_category(group: &str) -> u64 {
+    match group {
+        "generic" => ACL_KEYSPACE,
+        "string" => ACL_STRING,
+        "list" => ACL_LIST,
+        "set" => ACL_SET,
+        "sorted-set" => ACL_SORTEDSET,
+        "hash" => ACL_HASH,
+        "bitmap" => ACL_BITMAP,
+        "hyperloglog" => ACL_HYPERLOGLOG,
+        "geo" => ACL_GEO,
+        "stream" => ACL_STREAM,
+        "pubsub" => ACL_PUBSUB,
+        "connection" => ACL_CONNECTION,
+        "transactions" => ACL_TRANSACTION,
+        "scripting" => ACL_SCRIPTING,
+        _ => 0,
+    }
+}
 
 /// Key positions: `first` (1-based argument index, 0 = no keys), `last` (negative counts from
 /// the end: -1 = the last argument), `step`.
@@ -127,7 +199,8 @@ pub struct CommandSpec {
     /// For commands whose keys need parsing (numkeys, STREAMS...).
     pub keys_fn: Option<KeysFn>,
     pub handler: Handler,
-    /// Subcommands (CLIENT SETNAME...); the container's handler is not used when non-empty.
+    /// Subcommands (CLIENT SETNAME...); the container's handler runs only when its arity
+    /// allows no subcommand and none is given (COMMAND).
     pub subcommands: &'static [CommandSpec],
     /// Redis's command group for COMMAND DOCS: "string", "generic", "server", "connection"...
     pub group: &'static str,
@@ -193,6 +266,49 @@ impl CommandSpec {
 
     pub fn has(&self, flag: u32) -> bool {
         self.flags & flag != 0
+    }
+
+    /// The flags COMMAND INFO reports: the row's, plus the derived [`MOVABLE_KEYS`].
+    pub fn info_flags(&self) -> u32 {
+        if self.keys_fn.is_some() {
+            self.flags | MOVABLE_KEYS
+        } else {
+            self.flags
+        }
+    }
+
+    /// The command's ACL categories (`ACL_*` bits), derived as Redis derives them: the row's
+    /// `acl` extras; the group's category (not for containers, and not with [`ACL_NO_GROUP`]);
+    /// then from flags — write -> @write, readonly -> @read (not for scripting commands),
+    /// admin -> @admin + @dangerous, pubsub -> @pubsub, fast -> @fast, blocking -> @blocking,
+    /// and @slow for whatever is not @fast. COMMAND INFO and ACL rules both use this.
+    pub fn acl_categories(&self) -> u64 {
+        let mut c = self.acl & !ACL_NO_GROUP;
+        if self.subcommands.is_empty() && self.acl & ACL_NO_GROUP == 0 {
+            c |= group_acl_category(self.group);
+        }
+        if self.has(WRITE) {
+            c |= ACL_WRITE;
+        }
+        if self.has(READONLY) && c & ACL_SCRIPTING == 0 {
+            c |= ACL_READ;
+        }
+        if self.has(ADMIN) {
+            c |= ACL_ADMIN | ACL_DANGEROUS;
+        }
+        if self.has(PUBSUB) {
+            c |= ACL_PUBSUB;
+        }
+        if self.has(FAST) {
+            c |= ACL_FAST;
+        }
+        if self.has(BLOCKING) {
+            c |= ACL_BLOCKING;
+        }
+        if c & ACL_FAST == 0 {
+            c |= ACL_SLOW;
+        }
+        c
     }
 
     /// Whether `argc` (including the command name, or the subcommand name for subcommands

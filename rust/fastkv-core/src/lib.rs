@@ -9,6 +9,7 @@
 //! - [`keyspace`]: shards, databases, entries, lazy expiry; [`dict`]: the hash table.
 //! - [`types`]: value types and their encodings.
 //! - [`expire`]: the active expiry cycle. [`glob`]: pattern matching. [`time`]: clocks.
+//! - [`info`]: INFO's text.
 //! - [`client`], [`config`], [`error`].
 //!
 //! Depends on `fastkv-resp` for [`Frame`]; never on tokio or pyo3.
@@ -23,7 +24,9 @@ pub mod engine;
 pub mod error;
 pub mod expire;
 pub mod glob;
+pub mod info;
 pub mod keyspace;
+pub mod rdb;
 pub mod time;
 pub mod types;
 
