@@ -1,15 +1,20 @@
 //! [`Engine`]: one store — keyspace, configuration, statistics, command table — shared by every
 //! front door (network connections, the embedded Python API, AOF replay, scripts).
 
-use crate::client::Client;
+use crate::client::{Client, ClientInfo, ClientKind, NetAddr, Registry, Signal};
 use crate::command::CommandSpec;
 use crate::commands;
 use crate::config::Config;
 use crate::keyspace::{Keyspace, DEFAULT_SHARD_BITS};
 use parking_lot::RwLock;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+
+/// The Redis version fastkv speaks (HELLO, INFO `redis_version`): clients pick features by it.
+pub const REDIS_VERSION: &str = "7.0.15";
+/// fastkv's own version.
+pub const FASTKV_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Counters behind INFO stats.
 #[derive(Default)]
@@ -27,6 +32,33 @@ pub struct Stats {
     pub total_net_output_bytes: AtomicU64,
 }
 
+impl Stats {
+    /// CONFIG RESETSTAT: zeroes the counters (not the gauges: connected clients, dirty).
+    pub fn reset(&self) {
+        for c in [
+            &self.commands_processed,
+            &self.expired_keys,
+            &self.keyspace_hits,
+            &self.keyspace_misses,
+            &self.total_connections_received,
+            &self.rejected_connections,
+            &self.total_net_input_bytes,
+            &self.total_net_output_bytes,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// How SHUTDOWN asked the server to stop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShutdownRequest {
+    /// `Some(true)` SAVE, `Some(false)` NOSAVE, `None` as configured.
+    pub save: Option<bool>,
+    pub now: bool,
+    pub force: bool,
+}
+
 pub struct Engine {
     pub keyspace: Keyspace,
     pub config: RwLock<Config>,
@@ -39,6 +71,14 @@ pub struct Engine {
     /// 40 hex characters, random per process (INFO run_id).
     pub run_id: String,
     table: HashMap<Vec<u8>, &'static CommandSpec>,
+    /// Every live client (CLIENT LIST/KILL, INFO clients).
+    clients: Arc<Registry>,
+    /// Fired by SHUTDOWN; network servers await it and stop.
+    pub shutdown: Signal,
+    /// The request behind the last `shutdown` firing.
+    pub shutdown_request: parking_lot::Mutex<Option<ShutdownRequest>>,
+    /// Network servers currently serving this engine (SHUTDOWN needs one to stop).
+    pub servers: AtomicUsize,
 }
 
 impl Engine {
@@ -52,14 +92,49 @@ impl Engine {
             start_ms: crate::time::now_ms(),
             run_id: random_run_id(),
             table: commands::table(),
+            clients: Arc::new(Registry::default()),
+            shutdown: Signal::default(),
+            shutdown_request: parking_lot::Mutex::new(None),
+            servers: AtomicUsize::new(0),
         });
         crate::expire::start_active_expiry(&engine);
         engine
     }
 
-    /// A new caller with a fresh id.
+    /// A new in-process caller with a fresh id, registered (CLIENT LIST shows it with
+    /// `addr=embedded:0 fd=-1`) until dropped.
     pub fn new_client(&self) -> Client {
-        Client::new(self.next_client_id.fetch_add(1, Ordering::Relaxed))
+        let id = self.next_client_id.fetch_add(1, Ordering::Relaxed);
+        self.clients
+            .register(ClientInfo::new(id, ClientKind::Embedded, None))
+    }
+
+    /// A new network client, registered until dropped.
+    pub fn new_network_client(&self, net: NetAddr) -> Client {
+        let id = self.next_client_id.fetch_add(1, Ordering::Relaxed);
+        self.clients
+            .register(ClientInfo::new(id, ClientKind::Network, Some(net)))
+    }
+
+    /// Registered clients (network and embedded).
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// A snapshot of every registered client, in id order.
+    pub fn client_infos(&self) -> Vec<Arc<ClientInfo>> {
+        self.clients.all()
+    }
+
+    /// The client with this id, if registered.
+    pub fn client_info(&self, id: u64) -> Option<Arc<ClientInfo>> {
+        self.clients.get(id)
+    }
+
+    /// Asks every network server of this engine to stop (SHUTDOWN).
+    pub fn request_shutdown(&self, req: ShutdownRequest) {
+        *self.shutdown_request.lock() = Some(req);
+        self.shutdown.fire();
     }
 
     /// The command named `name` (any case).

@@ -4,6 +4,7 @@
 use crate::command::CommandSpec;
 use std::collections::HashMap;
 
+pub mod config;
 pub mod connection;
 pub mod keys;
 pub mod server;
@@ -12,6 +13,7 @@ pub mod string;
 /// Every family's table, in one greppable list.
 pub const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
+    config::COMMANDS,
     string::COMMANDS,
     keys::COMMANDS,
     server::COMMANDS,
