@@ -18,6 +18,7 @@ pub mod float;
 pub mod frame;
 pub mod request;
 
+pub use decode::{decode, DecodeError};
 pub use encode::encode;
 pub use frame::Frame;
 pub use request::{parse_request, Limits, Parsed, ProtocolError};
