@@ -1,77 +1,245 @@
 //! One client connection: read, parse every complete command, execute, write once.
+//!
+//! The loop, per read:
+//! 1. Read what the socket has into the query buffer (`inbuf`).
+//! 2. Parse and run every complete command in it, encoding the replies into `out`
+//!    (pipelining for free: 10,000 commands in one read produce one write). CLIENT REPLY
+//!    OFF/SKIP are honoured here, reply by reply.
+//! 3. Write `out`. Replies past [`OUT_FLUSH`] are written before parsing goes on, so a
+//!    pipeline of big GETs never holds more than that in memory; a slow reader only stalls
+//!    its own task (tokio parks it on the socket), never other clients.
+//! 4. Publish the buffer sizes and last command to the client's shared info (one lock).
+//!
+//! The task also ends, at once and even while idle, when the server stops, when CLIENT KILL
+//! fires the client's kill signal, or when `timeout` seconds pass without a command. A
+//! malformed request gets `-ERR Protocol error: ...` and closes this connection only; so does
+//! an unparsed request longer than `client-query-buffer-limit` (with a log line).
 
-use fastkv_core::Engine;
+use crate::server::Shared;
+use fastkv_core::client::{ClientInfo, IoStats, NetAddr};
+use fastkv_core::Client;
 use fastkv_resp::{encode, parse_request, Frame, Limits, Parsed};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
 
-/// Initial read buffer; grows as a request needs.
+/// Room kept free in the query buffer before each read.
 const READ_CHUNK: usize = 16 * 1024;
+/// Output written before the rest of a pipeline is parsed.
+const OUT_FLUSH: usize = 1024 * 1024;
+/// A query buffer whose unused capacity exceeds this (after a big request) is shrunk.
+const SHRINK_ABOVE: usize = 256 * 1024;
 
-pub async fn run(engine: Arc<Engine>, mut sock: TcpStream, mut stop: watch::Receiver<bool>) {
-    let mut client = engine.new_client();
-    let limits = Limits {
-        max_bulk_len: engine.config.read().proto_max_bulk_len,
+pub async fn run(shared: Arc<Shared>, sock: TcpStream, peer: SocketAddr) {
+    let engine = shared.engine.clone();
+    let net = NetAddr {
+        addr: peer.to_string(),
+        laddr: sock.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        fd: raw_fd(&sock),
     };
+    let client = engine.new_network_client(net);
+    serve_client(&shared, sock, client).await;
+    engine
+        .stats
+        .connected_clients
+        .fetch_sub(1, Ordering::SeqCst);
+    shared.connection_ended();
+}
+
+#[cfg(unix)]
+fn raw_fd(sock: &TcpStream) -> i64 {
+    use std::os::fd::AsRawFd;
+    i64::from(sock.as_raw_fd())
+}
+
+#[cfg(not(unix))]
+fn raw_fd(_sock: &TcpStream) -> i64 {
+    -1
+}
+
+/// Per-batch settings read from the live configuration.
+struct Settings {
+    limits: Limits,
+    timeout: Option<Duration>,
+    query_limit: usize,
+}
+
+fn settings(shared: &Shared) -> Settings {
+    let c = shared.engine.config.read();
+    Settings {
+        limits: Limits {
+            max_bulk_len: c.proto_max_bulk_len,
+        },
+        timeout: (c.timeout > 0).then(|| Duration::from_secs(c.timeout)),
+        query_limit: usize::try_from(c.client_query_buffer_limit).unwrap_or(usize::MAX),
+    }
+}
+
+/// Serves until the peer goes, the server stops, the client is killed or times out, or a
+/// command closes it.
+async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) {
+    let engine = &shared.engine;
+    let stats = &engine.stats;
+    let info = client.info.clone();
+    let mut stop = shared.stopping();
     let mut inbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut start = 0usize;
+    let mut peak = 0usize;
+    let mut timeouts = shared.timeout_changes();
+    let mut last_active = tokio::time::Instant::now();
     loop {
+        let cfg = settings(shared);
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
             inbuf.reserve(READ_CHUNK);
         }
-        let n = tokio::select! {
-            _ = stop.changed() => return,
-            r = sock.read_buf(&mut inbuf) => match r { Ok(0) | Err(_) => return, Ok(n) => n },
+        let idle = async {
+            match cfg.timeout {
+                Some(t) => tokio::time::sleep_until(last_active + t).await,
+                None => std::future::pending().await,
+            }
         };
-        let _ = n;
+        let n = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = info.kill.wait() => return,
+            // CONFIG SET timeout: recompute the deadline from the last command.
+            _ = timeouts.changed() => continue,
+            _ = idle => {
+                shared.log.verbose("Closing idle client");
+                return;
+            }
+            r = sock.read_buf(&mut inbuf) => match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            },
+        };
+        last_active = tokio::time::Instant::now();
+        stats
+            .total_net_input_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        peak = peak.max(inbuf.len());
+        {
+            // Visible to CLIENT LIST while this batch runs, as Redis shows the live buffer.
+            let mut s = info.state.lock();
+            s.last_interaction_ms = fastkv_core::time::now_ms();
+            s.io = IoStats {
+                qbuf: (inbuf.len() - start) as u64,
+                qbuf_free: (inbuf.capacity() - inbuf.len()) as u64,
+                argv_mem: 0,
+                rbs: inbuf.capacity() as u64,
+                rbp: peak as u64,
+                obl: 0,
+            };
+        }
+
         let mut close = false;
         loop {
-            match parse_request(&inbuf[start..], &limits) {
+            let parsed = parse_request(&inbuf[start..], &cfg.limits);
+            let consumed = match parsed {
                 Ok(Parsed::Incomplete) => break,
                 Ok(Parsed::Command { args, consumed }) => {
                     if !args.is_empty() {
-                        let reply = engine.execute(&mut client, &args);
-                        encode(&reply, client.resp3(), &mut out);
+                        run_one(engine, &mut client, &args, &mut out);
                     }
-                    start += consumed;
+                    consumed
                 }
                 Ok(Parsed::Inline { args, consumed }) => {
                     if !args.is_empty() {
                         let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-                        let reply = engine.execute(&mut client, &refs);
-                        encode(&reply, client.resp3(), &mut out);
+                        run_one(engine, &mut client, &refs, &mut out);
                     }
-                    start += consumed;
+                    consumed
                 }
                 Err(e) => {
                     encode(&Frame::error(format!("ERR {e}")), client.resp3(), &mut out);
+                    shared.log.verbose(&format!(
+                        "Protocol error ({e}) from client: id={}",
+                        client.id
+                    ));
                     close = true;
                     break;
                 }
-            }
-            if client.close_after_reply {
+            };
+            start += consumed;
+            if client.close_after_reply || info.kill.is_fired() {
                 close = true;
                 break;
             }
+            if out.len() >= OUT_FLUSH && !flush(&mut sock, &mut out, shared, &info).await {
+                return;
+            }
         }
+
+        // Keep only the unparsed tail.
         if start == inbuf.len() {
             inbuf.clear();
             start = 0;
-        } else if start > inbuf.len() / 2 {
+        } else if start > 0 {
             inbuf.drain(..start);
             start = 0;
         }
-        if !out.is_empty() {
-            if sock.write_all(&out).await.is_err() {
-                return;
-            }
-            out.clear();
+        if inbuf.is_empty() && inbuf.capacity() > SHRINK_ABOVE {
+            inbuf = Vec::with_capacity(READ_CHUNK);
         }
-        if close {
+
+        if !flush(&mut sock, &mut out, shared, &info).await || close {
             return;
         }
+        if inbuf.len() > cfg.query_limit {
+            let head = String::from_utf8_lossy(&inbuf[..inbuf.len().min(64)]).into_owned();
+            shared.log.warning(&format!(
+                "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {head:?})",
+                client.id, info.addr
+            ));
+            return;
+        }
+        client.publish();
     }
+}
+
+/// Runs one command and encodes its reply unless CLIENT REPLY says otherwise.
+fn run_one(engine: &fastkv_core::Engine, client: &mut Client, args: &[&[u8]], out: &mut Vec<u8>) {
+    let skip = client.arm_reply_skip();
+    let reply = engine.execute(client, args);
+    if client.take_reply_permission(skip) {
+        encode(&reply, client.resp3(), out);
+    }
+}
+
+/// Writes and clears `out`; false if the peer is gone.
+/// A write the peer does not drain is abandoned when the server stops or the client is
+/// killed.
+async fn flush(
+    sock: &mut TcpStream,
+    out: &mut Vec<u8>,
+    shared: &Shared,
+    info: &ClientInfo,
+) -> bool {
+    if out.is_empty() {
+        return true;
+    }
+    let mut stop = shared.stopping();
+    let written = tokio::select! {
+        r = sock.write_all(out) => r.is_ok(),
+        _ = stop.wait_for(|s| *s) => false,
+        _ = info.kill.wait() => false,
+    };
+    if !written {
+        return false;
+    }
+    shared
+        .engine
+        .stats
+        .total_net_output_bytes
+        .fetch_add(out.len() as u64, Ordering::Relaxed);
+    // A huge reply leaves a huge buffer behind: give it back.
+    if out.capacity() > OUT_FLUSH * 2 {
+        *out = Vec::with_capacity(READ_CHUNK);
+    } else {
+        out.clear();
+    }
+    true
 }

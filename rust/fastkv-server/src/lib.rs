@@ -1,102 +1,274 @@
 //! fastkv's network server: a tokio listener in front of a shared [`Engine`].
 //!
 //! Layout:
-//! - [`serve`]: binds, accepts, and runs one task per connection; [`ServerHandle`] stops it.
+//! - [`main_with_args`]: the `fastkv-server [config-file] [--directive value ...]` command
+//!   line: configuration, logs, signals, exit codes.
+//! - [`spawn`]: serves an existing engine from background threads ([`ServerHandle`] stops
+//!   it) — what Python's `Store.serve` uses.
+//! - [`server`]: listeners, the accept loop (maxclients, protected mode), the shutdown
+//!   protocol.
 //! - [`connection`]: the per-connection loop — read into a buffer, run every complete command
 //!   in it, write all replies with one write (pipelining for free).
-//! - [`main_with_args`]: the `fastkv-server` command line.
+//! - [`log`]: Redis-style log lines.
+//!
+//! Runtime: a multi-thread tokio runtime with one worker per core (`server-threads N`
+//! overrides). Handlers never block on I/O and hold shard locks only briefly, so one shared
+//! pool balances uneven connections better than one current-thread runtime per core.
 
 pub mod connection;
+pub mod log;
+pub mod server;
 
-use fastkv_core::Engine;
+use crate::log::Logger;
+use crate::server::Shared;
+use fastkv_core::engine::{FASTKV_VERSION, REDIS_VERSION};
+use fastkv_core::{Config, Engine};
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 /// A running server; dropping it does not stop it, `close()` does.
 pub struct ServerHandle {
+    /// The first listening address (with the real port when 0 was asked for).
     pub addr: SocketAddr,
-    stop: watch::Sender<bool>,
+    shared: Arc<Shared>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ServerHandle {
     /// Stops accepting, closes connections, and waits for the server thread to end.
     pub fn close(&mut self) {
-        let _ = self.stop.send(true);
+        self.shared.stop();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
+
+    /// Whether the server has stopped (closed, or stopped by SHUTDOWN).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+}
+
+/// The tokio runtime: `threads` workers, 0 = one per core.
+fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if threads > 0 {
+        b.worker_threads(threads);
+    }
+    b.thread_name("fastkv-io").enable_all().build()
+}
+
+/// Counts a running server on the engine (SHUTDOWN needs one) and re-arms the shutdown
+/// signal when it is the first.
+fn server_started(engine: &Engine) {
+    if engine.servers.fetch_add(1, Ordering::SeqCst) == 0 {
+        engine.shutdown.reset();
+    }
 }
 
 /// Serves `engine` on `host:port` from background threads (port 0 picks a free port).
+/// Logs only warnings, to standard error. SHUTDOWN over the socket stops this server (the
+/// engine lives on); `close()` is still the way to wait for it.
 pub fn spawn(engine: Arc<Engine>, host: &str, port: u16) -> std::io::Result<ServerHandle> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let listener = rt.block_on(TcpListener::bind((host, port)))?;
+    let (threads, backlog) = {
+        let c = engine.config.read();
+        (c.server_threads, c.tcp_backlog)
+    };
+    let rt = runtime(threads)?;
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))?;
+    let listener = server::listen(addr, backlog)?;
     let addr = listener.local_addr()?;
-    let (stop, stop_rx) = watch::channel(false);
+    let shared = Shared::new(engine.clone(), Logger::quiet());
+    shared.log.attach(&engine);
+    server_started(&engine);
+    let task_shared = shared.clone();
     let thread = std::thread::Builder::new()
         .name("fastkv-server".into())
         .spawn(move || {
-            rt.block_on(accept_loop(engine, listener, stop_rx));
+            rt.block_on(async {
+                server::serve(task_shared, vec![listener]).await;
+            });
             rt.shutdown_timeout(std::time::Duration::from_secs(1));
+            engine.servers.fetch_sub(1, Ordering::SeqCst);
         })?;
     Ok(ServerHandle {
         addr,
-        stop,
+        shared,
         thread: Some(thread),
     })
 }
 
-async fn accept_loop(engine: Arc<Engine>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            accepted = listener.accept() => {
-                if let Ok((sock, _peer)) = accepted {
-                    let _ = sock.set_nodelay(true);
-                    let engine = engine.clone();
-                    let stop = stop.clone();
-                    tokio::spawn(connection::run(engine, sock, stop));
-                }
-            }
-        }
-    }
-}
+const USAGE: &str = "Usage: ./fastkv-server [/path/to/redis.conf] [options] [-]
+       ./fastkv-server - (read config from stdin)
+       ./fastkv-server -v or --version
+       ./fastkv-server -h or --help
+
+Examples:
+       ./fastkv-server (run the server with default conf)
+       ./fastkv-server /etc/redis/6379.conf
+       ./fastkv-server --port 7777
+       ./fastkv-server /etc/myredis.conf --loglevel verbose
+       ./fastkv-server --save \"\" --appendonly no
+";
 
 /// The `fastkv-server` command line; returns the process exit code.
 pub fn main_with_args(args: &[String]) -> i32 {
-    let mut port: u16 = 6379;
-    let mut bind = "127.0.0.1".to_string();
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--port" => {
-                port = args.get(i + 1).and_then(|p| p.parse().ok()).unwrap_or(6379);
-                i += 2;
-            }
-            "--bind" => {
-                bind = args.get(i + 1).cloned().unwrap_or(bind);
-                i += 2;
-            }
-            _ => i += 1,
+    match args.first().map(String::as_str) {
+        Some("-v") | Some("--version") => {
+            println!(
+                "fastkv-server v={FASTKV_VERSION} redis_version={REDIS_VERSION} bits={}",
+                usize::BITS
+            );
+            return 0;
         }
+        Some("-h") | Some("--help") => {
+            print!("{USAGE}");
+            return 0;
+        }
+        _ => {}
     }
-    let engine = Engine::new(fastkv_core::Config::default());
-    let mut handle = match spawn(engine, &bind, port) {
-        Ok(h) => h,
+    let (file, rest) = match args.first() {
+        Some(f) if !f.starts_with("--") => (Some(f.as_str()), args.get(1..).unwrap_or(&[])),
+        _ => (None, args),
+    };
+    let config = match Config::from_file_and_args(file, rest) {
+        Ok(c) => c,
         Err(e) => {
-            eprintln!("Could not create server TCP listening socket {bind}:{port}: {e}");
+            eprintln!("{e}");
             return 1;
         }
     };
-    println!("Ready to accept connections tcp");
-    if let Some(t) = handle.thread.take() {
-        let _ = t.join();
+    let log = match Logger::open(&config.logfile) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "Can't open the log file: {} ({})",
+                config.logfile,
+                server::io_text(&e)
+            );
+            return 1;
+        }
+    };
+    let pid = std::process::id();
+    log.warning("oO0OoO0OoO0Oo fastkv is starting oO0OoO0OoO0Oo");
+    log.warning(&format!(
+        "fastkv version={FASTKV_VERSION}, redis_version={REDIS_VERSION}, bits={}, pid={pid}, just started",
+        usize::BITS
+    ));
+    if file.is_some() {
+        log.warning("Configuration loaded");
+    } else {
+        log.warning("Warning: no config file specified, using the default config. In order to specify a config file use fastkv-server /path/to/redis.conf");
     }
+    if let Err(e) = config.check_supported() {
+        log.warning(&format!("FATAL: {e}"));
+        eprintln!("FATAL: {e}");
+        return 1;
+    }
+    if config.port == 0 {
+        // Redis's port 0 means "no TCP listener"; without unix sockets that is nowhere.
+        log.warning("Configured to not listen anywhere, exiting.");
+        return 1;
+    }
+    let rt = match runtime(config.server_threads) {
+        Ok(rt) => rt,
+        Err(e) => {
+            log.warning(&format!("Can't start the runtime: {e}"));
+            return 1;
+        }
+    };
+    let (bind, port, backlog, pidfile) = (
+        config.bind.clone(),
+        config.port,
+        config.tcp_backlog,
+        config.pidfile.clone(),
+    );
+    let engine = Engine::new(config);
+    let shared = Shared::new(engine.clone(), log);
+    shared.log.attach(&engine);
+    let listeners = match server::bind_all(&bind, port, backlog, &shared.log) {
+        Ok(l) => l,
+        Err(e) => {
+            shared.log.warning(&e);
+            return 1;
+        }
+    };
+    let port = listeners
+        .first()
+        .and_then(|l| l.local_addr().ok())
+        .map_or(port, |a| a.port());
+    if !pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{pid}\n")) {
+            shared.log.warning(&format!(
+                "Failed to write PID file: {}",
+                server::io_text(&e)
+            ));
+        }
+    }
+    shared.log.notice(&format!(
+        "Running mode=standalone, port={port}, threads={}.",
+        rt.metrics().num_workers()
+    ));
+    shared.log.warning("Server initialized");
+    shared.log.notice("Ready to accept connections tcp");
+    server_started(&engine);
+
+    let log_shared = shared.clone();
+    rt.block_on(async move {
+        let signals = wait_for_signal(shared.clone());
+        tokio::select! {
+            _ = server::serve(shared.clone(), listeners) => {}
+            _ = signals => {
+                shared.log.warning("User requested shutdown...");
+                shared.stop();
+                // Drain as `serve` would have.
+                server::serve(shared, Vec::new()).await;
+            }
+        }
+    });
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    engine.servers.fetch_sub(1, Ordering::SeqCst);
+    if !pidfile.is_empty() {
+        log_shared.log.notice("Removing the pid file.");
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    log_shared
+        .log
+        .warning("Redis is now ready to exit, bye bye...");
     0
+}
+
+/// Completes on SIGINT or SIGTERM, logging it as Redis's signal handler does.
+async fn wait_for_signal(shared: Arc<Shared>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                let name = tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                };
+                shared
+                    .log
+                    .signal_line(&format!("Received {name} scheduling shutdown..."));
+            }
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            shared
+                .log
+                .signal_line("Received SIGINT scheduling shutdown...");
+        } else {
+            std::future::pending::<()>().await;
+        }
+    }
 }
