@@ -7,7 +7,7 @@
 //! [`Ctx`].
 
 use crate::client::Client;
-use crate::command::{Args, CommandSpec, ALL_KEYS};
+use crate::command::{Args, CommandSpec, ALL_KEYS, READONLY};
 use crate::engine::Engine;
 use crate::error::OpError;
 use crate::keyspace::{Entry, Locked};
@@ -25,6 +25,9 @@ pub struct Ctx<'a> {
     pub now: u64,
     /// Keys changed by this command (feeds `rdb_changes_since_last_save`).
     pub dirty: u64,
+    /// Whether lookups count as keyspace hits/misses: only for read-only commands, as Redis
+    /// counts only `lookupKeyRead`.
+    read_stats: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -35,7 +38,16 @@ impl<'a> Ctx<'a> {
     /// The live entry of `key` in the selected database.
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let (db, now) = (self.client.db, self.now);
-        let e = self.ks.get(db, key, now)?;
+        let found = self.ks.get(db, key, now);
+        if self.read_stats {
+            let counter = if found.is_some() {
+                &self.engine.stats.keyspace_hits
+            } else {
+                &self.engine.stats.keyspace_misses
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        let e = found?;
         // An access: refresh the LRU clock (OBJECT IDLETIME, eviction). Commands that must
         // not count as an access (TTL, TYPE, OBJECT...) read through `ctx.ks.get` instead.
         e.lru = (now / 1000) as u32;
@@ -158,6 +170,7 @@ impl Engine {
             ks,
             now: crate::time::now_ms(),
             dirty: 0,
+            read_stats: spec.has(READONLY),
         };
         let mut args = Args::new(argv, args_start);
         let reply = match (spec.handler)(&mut ctx, &mut args) {
