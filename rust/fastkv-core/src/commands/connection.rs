@@ -32,9 +32,8 @@ fn cmd_echo(_ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `SELECT index`
 fn cmd_select(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
-    let db = args
-        .next_i64()
-        .map_err(|_| OpError::err("invalid DB index"))?;
+    // Redis 7.0 answers a non-integer index with the generic integer error.
+    let db = args.next_i64()?;
     if db < 0 || db as usize >= ctx.engine.keyspace.databases() {
         return Err(OpError::DbIndex);
     }
@@ -622,7 +621,10 @@ mod tests {
             s.run(&["SELECT", "16"]),
             err("ERR DB index is out of range")
         );
-        assert_eq!(s.run(&["SELECT", "x"]), err("ERR invalid DB index"));
+        assert_eq!(
+            s.run(&["SELECT", "x"]),
+            err("ERR value is not an integer or out of range")
+        );
         assert_eq!(
             s.run(&["NOPE", "a", "b"]),
             err("ERR unknown command 'NOPE', with args beginning with: 'a' 'b' ")
