@@ -98,6 +98,14 @@ impl<'a> Ctx<'a> {
 impl Engine {
     /// Runs one command for `client`. `argv[0]` is the command name. Never panics on any input.
     pub fn execute(&self, client: &mut Client, argv: &[&[u8]]) -> Frame {
+        let reply = self.execute_counted(client, argv);
+        if let Frame::Error(line) = &reply {
+            self.stats.count_error(line);
+        }
+        reply
+    }
+
+    fn execute_counted(&self, client: &mut Client, argv: &[&[u8]]) -> Frame {
         let Some(&name) = argv.first() else {
             return Frame::error("ERR empty command");
         };

@@ -30,9 +30,25 @@ pub struct Stats {
     pub rejected_connections: AtomicU64,
     pub total_net_input_bytes: AtomicU64,
     pub total_net_output_bytes: AtomicU64,
+    /// Error replies sent (INFO `total_error_replies`), and by error code (INFO errorstats).
+    pub total_error_replies: AtomicU64,
+    pub error_codes: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Stats {
+    /// Counts an error reply under its code (the first word: `ERR`, `WRONGTYPE`...).
+    pub fn count_error(&self, line: &str) {
+        self.total_error_replies.fetch_add(1, Ordering::Relaxed);
+        let code = line.split(' ').next().unwrap_or("ERR");
+        let mut codes = self.error_codes.lock();
+        // Redis caps the table at 128 codes so that odd error texts cannot grow it forever.
+        if let Some(n) = codes.get_mut(code) {
+            *n += 1;
+        } else if codes.len() < 128 {
+            codes.insert(code.to_string(), 1);
+        }
+    }
+
     /// CONFIG RESETSTAT: zeroes the counters (not the gauges: connected clients, dirty).
     pub fn reset(&self) {
         for c in [
@@ -44,9 +60,11 @@ impl Stats {
             &self.rejected_connections,
             &self.total_net_input_bytes,
             &self.total_net_output_bytes,
+            &self.total_error_replies,
         ] {
             c.store(0, Ordering::Relaxed);
         }
+        self.error_codes.lock().clear();
     }
 }
 

@@ -20,8 +20,8 @@ use std::fmt::{Display, Write as _};
 use std::sync::atomic::Ordering;
 
 /// Sections in output order, and which of them `INFO` / `INFO default` includes. `all` and
-/// `everything` include every section (fastkv has no commandstats, latencystats or errorstats
-/// yet, so they add nothing beyond the defaults).
+/// `everything` include every section (fastkv has no commandstats or latencystats yet, so they add
+/// nothing beyond the defaults).
 const SECTIONS: &[&str] = &[
     "server",
     "clients",
@@ -31,6 +31,7 @@ const SECTIONS: &[&str] = &[
     "replication",
     "cpu",
     "modules",
+    "errorstats",
     "cluster",
     "keyspace",
 ];
@@ -62,6 +63,7 @@ pub fn info_string(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> String {
             "replication" => replication(&mut out, ctx.engine),
             "cpu" => cpu(&mut out),
             "modules" => out.section("Modules"),
+            "errorstats" => errorstats(&mut out, ctx.engine),
             "cluster" => {
                 out.section("Cluster");
                 out.field("cluster_enabled", 0);
@@ -71,6 +73,13 @@ pub fn info_string(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> String {
         }
     }
     out.text
+}
+
+fn errorstats(out: &mut Info, engine: &Engine) {
+    out.section("Errorstats");
+    for (code, n) in engine.stats.error_codes.lock().iter() {
+        out.field(&format!("errorstat_{code}"), format_args!("count={n}"));
+    }
 }
 
 /// The text being built.
@@ -259,6 +268,7 @@ fn stats(out: &mut Info, engine: &Engine, now_ms: u64) {
     out.field("evicted_keys", 0);
     out.field("keyspace_hits", get(&s.keyspace_hits));
     out.field("keyspace_misses", get(&s.keyspace_misses));
+    out.field("total_error_replies", get(&s.total_error_replies));
 }
 
 /// Samples `(ms, commands processed)` per engine (keyed by run id), taken when INFO runs.

@@ -1080,6 +1080,7 @@ mod tests {
                 "# Replication",
                 "# CPU",
                 "# Modules",
+                "# Errorstats",
                 "# Cluster",
                 "# Keyspace"
             ]
