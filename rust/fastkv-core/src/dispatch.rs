@@ -185,6 +185,11 @@ impl Engine {
             Ok(f) => f,
             Err(e) => e.into(),
         };
+        if ctx.ks.expired > 0 {
+            self.stats
+                .expired_keys
+                .fetch_add(ctx.ks.expired, Ordering::Relaxed);
+        }
         if ctx.dirty > 0 {
             self.stats.dirty.fetch_add(ctx.dirty, Ordering::Relaxed);
         }

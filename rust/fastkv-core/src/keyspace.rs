@@ -140,6 +140,7 @@ impl Keyspace {
             ks: self,
             guards,
             all: false,
+            expired: 0,
         }
     }
 
@@ -155,6 +156,7 @@ impl Keyspace {
             ks: self,
             guards,
             all: true,
+            expired: 0,
         }
     }
 
@@ -229,6 +231,8 @@ pub struct Locked<'a> {
     ks: &'a Keyspace,
     guards: Vec<(usize, MutexGuard<'a, Shard>)>,
     all: bool,
+    /// Keys found expired and deleted on access through this view (INFO `expired_keys`).
+    pub expired: u64,
 }
 
 impl<'a> Locked<'a> {
@@ -241,15 +245,7 @@ impl<'a> Locked<'a> {
     }
 
     fn shard_mut(&mut self, shard: usize) -> &mut Shard {
-        if self.all {
-            return &mut self.guards[shard].1;
-        }
-        match self.guards.iter_mut().find(|(i, _)| *i == shard) {
-            Some((_, g)) => g,
-            // The dispatcher locks every shard named by the command table's key positions; a
-            // handler touching another key is a bug in that table, not a user error.
-            None => panic!("shard {shard} used without being locked (command table key spec)"),
-        }
+        shard_in(&mut self.guards, self.all, shard)
     }
 
     /// The db slice holding `key` in database `db`, and the key's hash.
@@ -261,11 +257,15 @@ impl<'a> Locked<'a> {
 
     /// The live entry of `key`, deleting it first if it has expired.
     pub fn get(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
-        let (d, h) = self.db_mut(db, key);
+        let h = hash_key(key);
+        let s = self.ks.shard_of_hash(h);
+        // Borrow only `guards` so that `expired` stays writable below.
+        let d = &mut shard_in(&mut self.guards, self.all, s).dbs[db];
         let expired = d.dict.get(h, key)?.expired(now_ms);
         if expired {
             d.dict.remove(h, key);
             d.volatile -= 1;
+            self.expired += 1;
             return None;
         }
         d.dict.get_mut(h, key)
@@ -480,5 +480,22 @@ impl<'a> Locked<'a> {
         for (_, s) in self.shards_mut() {
             s.dbs.swap(a, b);
         }
+    }
+}
+
+/// The guard of shard `shard` among those held.
+fn shard_in<'g, 'a>(
+    guards: &'g mut [(usize, MutexGuard<'a, Shard>)],
+    all: bool,
+    shard: usize,
+) -> &'g mut Shard {
+    if all {
+        return &mut guards[shard].1;
+    }
+    match guards.iter_mut().find(|(i, _)| *i == shard) {
+        Some((_, g)) => g,
+        // The dispatcher locks every shard named by the command table's key positions; a
+        // handler touching another key is a bug in that table, not a user error.
+        None => panic!("shard {shard} used without being locked (command table key spec)"),
     }
 }
