@@ -669,3 +669,436 @@ class Differential:
             if cursor in (b"0", 0):
                 return ("ok", sorted(seen))
         raise AssertionError("SCAN did not terminate")
+
+
+# --------------------------------------------------------------------------
+# Typed differential runs (hash / set / sorted-set / SORT families)
+#
+# Replies are read from raw sockets and kept with their RESP wire type, so a
+# RESP3 set (~) is not equal to an array (*), a double (,) is compared by its
+# exact text (Redis 7.0 prints %.17g), a simple string (+) is not a bulk string.
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A reply that is not a bulk string, an integer or an array, with its wire type.
+
+    kind: "+" simple string, "," double (value: its text), "#" boolean, "_" RESP3
+    null, "$-1" / "*-1" RESP2 nulls, "~" set / "%" map / ">" push (value: list of
+    items; a map's items are [key, value] lists), "-" an error nested in an array.
+    """
+
+    kind: str
+    value: Any = None
+
+    def __repr__(self) -> str:
+        return self.kind if self.value is None else f"{self.kind}{self.value!r}"
+
+
+def read_typed(conn: RawConn) -> Any:
+    """One reply from `conn` as bytes / int / list / Tagged; top-level errors as
+    Tagged("-", text)."""
+    line = conn.read_line()
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"$":
+        n = int(rest)
+        return Tagged("$-1") if n < 0 else conn.read_exact(n + 2)[:-2]
+    if kind == b":":
+        return int(rest)
+    if kind in (b"*", b"~", b">"):
+        n = int(rest)
+        if n < 0:
+            return Tagged("*-1")
+        items = [read_typed(conn) for _ in range(n)]
+        return items if kind == b"*" else Tagged(kind.decode(), items)
+    if kind == b"%":
+        return Tagged("%", [[read_typed(conn), read_typed(conn)] for _ in range(int(rest))])
+    if kind == b"-":
+        return Tagged("-", rest.decode(errors="replace"))
+    if kind == b"!":
+        return Tagged("-", conn.read_exact(int(rest) + 2)[:-2].decode(errors="replace"))
+    if kind in (b"+", b",", b"("):
+        return Tagged(kind.decode(), rest)
+    if kind == b"#":
+        return Tagged("#", rest == b"t")
+    if kind == b"_":
+        return Tagged("_")
+    if kind == b"=":
+        return conn.read_exact(int(rest) + 2)[4:-2]
+    raise AssertionError(f"unexpected RESP line {line!r}")
+
+
+def is_nil(v: Any) -> bool:
+    return isinstance(v, Tagged) and v.kind in ("_", "$-1", "*-1")
+
+
+def _sort_key(v: Any) -> str:
+    return repr(v)
+
+
+def unordered(v: Any, chunk: int = 1) -> Any:
+    """An order-free form of a collection reply: arrays are cut into `chunk`-sized
+    groups (field/value pairs, SORT GET groups) and sorted; sets and maps sorted."""
+    if isinstance(v, Tagged) and v.kind in ("~", "%"):
+        return Tagged(v.kind, sorted(v.value, key=_sort_key))
+    if isinstance(v, list):
+        groups = [v[i : i + chunk] for i in range(0, len(v), chunk)]
+        return sorted(groups, key=_sort_key)
+    return v
+
+
+def shape(v: Any) -> Any:
+    """A reply with its strings replaced by '$': the structure random replies share."""
+    if isinstance(v, bytes):
+        return "$"
+    if isinstance(v, list):
+        return [shape(x) for x in v]
+    if isinstance(v, Tagged):
+        if isinstance(v.value, list):
+            return Tagged(v.kind, sorted((shape(x) for x in v.value), key=_sort_key))
+        return v.kind if v.kind == "," else v
+    return v
+
+
+def pairs_of(v: Any) -> list[tuple[Any, Any]]:
+    """Field/value (member/score) pairs from a RESP3 map, a RESP3 array of pairs
+    or a RESP2 flat array."""
+    items = v.value if isinstance(v, Tagged) else v
+    assert isinstance(items, list), v
+    if items and isinstance(items[0], list):
+        assert all(len(p) == 2 for p in items), v
+        return [(p[0], p[1]) for p in items]
+    assert len(items) % 2 == 0, v
+    return list(zip(items[::2], items[1::2]))
+
+
+def elements_of(v: Any) -> list[Any]:
+    items = v.value if isinstance(v, Tagged) else v
+    assert isinstance(items, list), v
+    return items
+
+
+def _int_or_none(x: Any) -> int | None:
+    try:
+        return int(x)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class KeyContents:
+    """A key's type and contents, read on one connection: set members, hash
+    fields -> values, zset members -> score replies (in that protocol's form)."""
+
+    type: str
+    members: list[Any] = field(default_factory=list)
+    mapping: dict[Any, Any] = field(default_factory=dict)
+    raw: Any = None
+
+
+# Commands whose replies are collections without a defined order.
+UNORDERED_REPLIES: dict[str, int] = {
+    "SMEMBERS": 1,
+    "SINTER": 1,
+    "SUNION": 1,
+    "SDIFF": 1,
+    "HKEYS": 1,
+    "HVALS": 1,
+    "HGETALL": 2,
+}
+RANDOM_REPLIES = ("SPOP", "SRANDMEMBER", "HRANDFIELD", "ZRANDMEMBER")
+SCAN_PAIRS = {"SSCAN": 1, "HSCAN": 2, "ZSCAN": 2}
+
+
+class TypedDifferential:
+    """Like Differential, on raw sockets with typed replies (see Tagged), plus
+    comparison modes for the collection families:
+
+      - order-free replies (UNORDERED_REPLIES) are compared as sorted groups;
+      - random replies (SPOP SRANDMEMBER HRANDFIELD ZRANDMEMBER) must have the
+        oracle's shape and hold only members (with their values/scores) of the
+        key as it was; distinct unless the count is negative. After SPOP the
+        oracle is brought to the server under test's state;
+      - "SSCAN*" / "HSCAN*" / "ZSCAN*" key [opts]: a full iteration on each side,
+        compared as a set; a plain xSCAN is compared when both cursors are 0;
+      - SORT / SORT_RO: exact, except where Redis itself leaves the order open
+        (BY nosort over a set; ALPHA with a BY pattern, whose ties qsort leaves
+        unordered): then as sorted GET groups (or only by length with LIMIT);
+      - DUMP: each side's payload must RESTORE on the other to the same contents.
+    """
+
+    def __init__(self, oracle: ServerHandle, sut: ServerHandle, protocol: int) -> None:
+        self.protocol = protocol
+        self.o = self._connect(oracle)
+        self.s = self._connect(sut)
+        self.o_aux = self._connect(oracle, db=15)
+        self.s_aux = self._connect(sut, db=15)
+
+    def _connect(self, handle: ServerHandle, db: int = 0) -> RawConn:
+        conn = handle.raw(timeout=30.0)
+        if self.protocol == 3:
+            self.call(conn, "HELLO", "3")
+        if db:
+            self.call(conn, "SELECT", db)
+        return conn
+
+    def close(self) -> None:
+        for c in (self.o, self.s, self.o_aux, self.s_aux):
+            c.close()
+
+    @staticmethod
+    def call(conn: RawConn, *args: Any) -> Outcome:
+        conn.send(encode_command(*args))
+        v = read_typed(conn)
+        if isinstance(v, Tagged) and v.kind == "-":
+            return ("err", v.value)
+        return ("ok", v)
+
+    def ok(self, conn: RawConn, *args: Any) -> Any:
+        out = self.call(conn, *args)
+        assert out[0] == "ok", (args, out)
+        return out[1]
+
+    def reset(self) -> None:
+        for c in (self.o, self.s):
+            self.ok(c, "FLUSHALL")
+            self.ok(c, "SELECT", 0)
+
+    def run(self, commands: Sequence[Sequence[Any]]) -> None:
+        self.reset()
+        transcript: list[str] = []
+        for raw_args in commands:
+            args = resolve_args(raw_args)
+            o, s, same = self.step(args)
+            transcript.append(f"{args!r}\n    redis: {o!r}\n    sut:   {s!r}")
+            if not same:
+                raise AssertionError(
+                    f"RESP{self.protocol} replies differ at step {len(transcript)}:\n"
+                    + "\n".join(transcript)
+                )
+
+    def step(self, args: list[Any]) -> tuple[Any, Any, bool]:
+        name = str(args[0]).upper()
+        if name.endswith("SCAN*"):
+            o, s = self._full_scan(self.o, args), self._full_scan(self.s, args)
+            return o, s, o == s
+        if name in RANDOM_REPLIES:
+            return self._random(name, args)
+        o, s = self.call(self.o, *args), self.call(self.s, *args)
+        return o, s, self.compare(name, args, o, s)
+
+    def compare(self, name: str, args: list[Any], o: Outcome, s: Outcome) -> bool:
+        if o[0] != "ok" or s[0] != "ok":
+            return o == s
+        if name in UNORDERED_REPLIES:
+            chunk = UNORDERED_REPLIES[name] if self.protocol == 2 else 1
+            return bool(unordered(o[1], chunk) == unordered(s[1], chunk))
+        if name in SCAN_PAIRS:
+            return self._compare_scan_step(name, o[1], s[1])
+        if name in ("SORT", "SORT_RO"):
+            return o == s or self._sort_order_open(args, o[1], s[1])
+        if name == "DUMP":
+            return self._compare_dump(args, o, s)
+        return o == s
+
+    # -- contents -----------------------------------------------------------
+
+    def contents(self, conn: RawConn, key: Any) -> KeyContents:
+        t = self.ok(conn, "TYPE", key)
+        typ = t.value.decode() if isinstance(t, Tagged) else str(t)
+        kc = KeyContents(typ)
+        if typ == "set":
+            reply = self.ok(conn, "SMEMBERS", key)
+            kc.members = elements_of(reply)
+            kc.raw = unordered(reply)
+        elif typ == "hash":
+            kc.raw = self.ok(conn, "HGETALL", key)
+            kc.mapping = dict(pairs_of(kc.raw))
+            kc.raw = sorted(kc.mapping.items(), key=_sort_key)
+        elif typ == "zset":
+            kc.raw = self.ok(conn, "ZRANGE", key, 0, -1, "WITHSCORES")
+            kc.mapping = dict(pairs_of(kc.raw))
+            kc.members = list(kc.mapping)
+        elif typ == "string":
+            kc.raw = self.ok(conn, "GET", key)
+        elif typ == "list":
+            kc.raw = self.ok(conn, "LRANGE", key, 0, -1)
+        return kc
+
+    # -- random replies -------------------------------------------------------
+
+    def _random(self, name: str, args: list[Any]) -> tuple[Any, Any, bool]:
+        key = args[1] if len(args) > 1 else None
+        before = self.contents(self.o, key) if key is not None else KeyContents("none")
+        o, s = self.call(self.o, *args), self.call(self.s, *args)
+        if o[0] != "ok" or s[0] != "ok":
+            return o, s, o == s
+        same = shape(o[1]) == shape(s[1])
+        if same:
+            reason = self._check_random(name, args, o[1], before) or self._check_random(
+                name, args, s[1], before
+            )
+            if reason:
+                s = ("ok", (s[1], f"INVALID: {reason}"))
+                same = False
+        if same and name == "SPOP" and before.type == "set":
+            self._resync_spop(key, args, before, o[1], s[1])
+        return o, s, same
+
+    @staticmethod
+    def _check_random(name: str, args: list[Any], reply: Any, before: KeyContents) -> str:
+        """'' if `reply` is a valid answer of the random command on `before`."""
+        if is_nil(reply):
+            return "" if before.type == "none" else "nil from an existing key"
+        count = _int_or_none(args[2]) if len(args) > 2 else None
+        with_values = len(args) > 3
+        if count is None:
+            items = [reply]
+        elif with_values:
+            items = pairs_of(reply)
+        else:
+            items = elements_of(reply)
+        if before.type == "set":
+            bad = [m for m in items if m not in before.members]
+        elif with_values:
+            bad = [m for m in items if before.mapping.get(m[0], object()) != m[1]]
+        else:
+            bad = [m for m in items if m not in before.mapping]
+        if bad:
+            return f"not in the key: {bad!r}"
+        distinct = count is not None and (count >= 0 or name == "SPOP")
+        keys = [m[0] if with_values else m for m in items]
+        if distinct and len({repr(k) for k in keys}) != len(keys):
+            return "repeated elements with a non-negative count"
+        return ""
+
+    def _resync_spop(
+        self, key: Any, args: list[Any], before: KeyContents, o_reply: Any, s_reply: Any
+    ) -> None:
+        """Make the oracle's set what the server under test kept.
+
+        Redis's SPOP with a count either removes members one by one (the
+        encoding stays) or, when few remain (remaining*5 <= count), rebuilds the
+        set from the remaining members; mirror whichever happened.
+        """
+        popped_o = [o_reply] if len(args) < 3 else elements_of(o_reply)
+        popped_s = [s_reply] if len(args) < 3 else elements_of(s_reply)
+        size = len(before.members)
+        count = _int_or_none(args[2]) if len(args) > 2 else 1
+        assert count is not None
+        remaining = [m for m in before.members if m not in popped_s]
+        if len(args) > 2 and count < size and (size - count) * 5 <= count:
+            self.ok(self.o, "DEL", key)
+            if remaining:
+                self.ok(self.o, "SADD", key, *remaining)
+            return
+        if popped_o:
+            self.ok(self.o, "SADD", key, *popped_o)
+        if popped_s:
+            self.ok(self.o, "SREM", key, *popped_s)
+
+    # -- SCAN -----------------------------------------------------------------
+
+    def _full_scan(self, conn: RawConn, args: list[Any]) -> Outcome:
+        real = str(args[0]).upper().rstrip("*")
+        chunk = SCAN_PAIRS[real]
+        cursor: Any = b"0"
+        seen: dict[str, Any] = {}
+        for _ in range(100_000):
+            out = self.call(conn, real, args[1], cursor, *args[2:])
+            if out[0] == "err":
+                return out
+            cursor, items = out[1]
+            for i in range(0, len(items), chunk):
+                group = items[i : i + chunk]
+                seen[repr(group)] = group
+            if cursor == b"0":
+                return ("ok", [seen[k] for k in sorted(seen)])
+        raise AssertionError(f"{real} did not terminate")
+
+    def _compare_scan_step(self, name: str, o: Any, s: Any) -> bool:
+        if not (isinstance(s, list) and len(s) == 2 and isinstance(s[1], list)):
+            return False
+        if o[0] == s[0] == b"0":
+            chunk = SCAN_PAIRS[name]
+            return bool(unordered(o[1], chunk) == unordered(s[1], chunk))
+        return isinstance(s[0], bytes) and int(s[0]) >= 0
+
+    # -- SORT ------------------------------------------------------------------
+
+    def _sort_order_open(self, args: list[Any], o: Any, s: Any) -> bool:
+        """SORT replies that Redis does not order: compare what is defined.
+
+        BY nosort over a set: the same GET groups (only the length with LIMIT).
+        ALPHA with a BY pattern: ties keep no order, so when the elements can be
+        read back (no GET, or GET #) both replies must have the same sequence of
+        sort keys (each looked up on its own side) and, without LIMIT, the same groups.
+        """
+        if not (isinstance(o, list) and isinstance(s, list)):
+            return False
+        by: Any = None
+        alpha = limit = store = dontsort = False
+        gets: list[Any] = []
+        i = 2
+        while i < len(args):
+            w = args[i].decode(errors="replace") if isinstance(args[i], bytes) else str(args[i])
+            w = w.upper()
+            if w == "BY" and i + 1 < len(args):
+                by, i = args[i + 1], i + 1
+                pattern = by.encode() if isinstance(by, str) else by
+                dontsort = dontsort or b"*" not in pattern  # sticks, as in Redis
+            elif w == "GET" and i + 1 < len(args):
+                gets, i = [*gets, args[i + 1]], i + 1
+            elif w == "LIMIT":
+                limit, i = True, i + 2
+            elif w == "STORE":
+                store, i = True, i + 1
+            elif w == "ALPHA":
+                alpha = True
+            i += 1
+        by_b = by.encode() if isinstance(by, str) else by
+        nosort = dontsort
+        chunk = max(len(gets), 1)
+        if store or len(o) != len(s):
+            return False
+        same_groups = unordered(o, chunk) == unordered(s, chunk)
+        if nosort and self.ok(self.o, "TYPE", args[1]) == Tagged("+", b"set"):
+            return limit or same_groups
+        if not (alpha and by_b is not None and not nosort):
+            return False
+        gets_b = [g.encode() if isinstance(g, str) else g for g in gets]
+        if gets_b and b"#" not in gets_b:
+            return limit or same_groups
+        at = gets_b.index(b"#") if gets_b else 0
+        keys_o = [self._sort_key_of(self.o, by_b, e) for e in o[at::chunk]]
+        keys_s = [self._sort_key_of(self.s, by_b, e) for e in s[at::chunk]]
+        return keys_o == keys_s and (limit or same_groups)
+
+    def _sort_key_of(self, conn: RawConn, pattern: bytes, elem: Any) -> Any:
+        """What SORT's BY `pattern` looks up for `elem`, read through `conn`."""
+        if not isinstance(elem, bytes):
+            return elem
+        key_part, _, fld = pattern.partition(b"->")
+        star = key_part.find(b"*")
+        name = key_part[:star] + elem + key_part[star + 1 :]
+        if fld:
+            out = self.call(conn, "HGET", name, fld)
+        else:
+            out = self.call(conn, "GET", name)
+        return out[1] if out[0] == "ok" and not is_nil(out[1]) else None
+
+    # -- DUMP ------------------------------------------------------------------
+
+    def _compare_dump(self, args: list[Any], o: Outcome, s: Outcome) -> bool:
+        """Each side's payload must restore on the other side to the key's contents."""
+        if is_nil(o[1]) or is_nil(s[1]):
+            return o == s
+        expected = self.contents(self.o, args[1])
+        for conn, payload in ((self.s_aux, o[1]), (self.o_aux, s[1])):
+            out = self.call(conn, "RESTORE", "__dump_check__", 0, payload, "REPLACE")
+            got = self.contents(conn, "__dump_check__") if out[0] == "ok" else None
+            self.call(conn, "DEL", "__dump_check__")
+            if got is None or (got.type, got.raw) != (expected.type, expected.raw):
+                return False
+        return True
