@@ -60,6 +60,9 @@ pub struct Client {
     pub no_evict: bool,
     /// CLIENT NO-TOUCH.
     pub no_touch: bool,
+    /// Blocking commands must not block (inside MULTI, a script, a waiter's re-run): they
+    /// answer their timeout reply at once. Checked by the dispatcher.
+    pub no_block: bool,
     /// The last command's table name (`get`, `client|list`), set by the dispatcher.
     pub last_cmd: &'static str,
     /// What other clients see of this one.
@@ -87,6 +90,7 @@ impl Client {
             no_reply: false,
             no_evict: false,
             no_touch: false,
+            no_block: false,
             last_cmd: "",
             info,
             registry,

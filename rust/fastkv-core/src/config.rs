@@ -496,11 +496,20 @@ impl Config {
     /// Builds a configuration from an optional `redis.conf`-syntax file and `--directive
     /// value...` arguments, as `redis-server` does: the arguments become extra lines after
     /// the file's (so they win), each value quoted. Errors are the multi-line text Redis
-    /// prints (`*** FATAL CONFIG FILE ERROR ...`), naming the line, and the file.
+    /// prints (`*** FATAL CONFIG FILE ERROR ...`), naming the line, and the file. A `path`
+    /// of `-` reads the configuration from standard input.
     pub fn from_file_and_args(path: Option<&str>, args: &[String]) -> Result<Config, String> {
         let mut c = Config::default();
         let mut text = String::new();
-        if let Some(p) = path {
+        if let Some("-") = path {
+            // `fastkv-server -`: the configuration comes from standard input.
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                format!(
+                    "Fatal error, can't read config from stdin: {}",
+                    io_error_text(&e)
+                )
+            })?;
+        } else if let Some(p) = path {
             text = std::fs::read_to_string(p).map_err(|e| {
                 format!(
                     "Fatal error, can't open config file '{p}': {}",

@@ -6,6 +6,7 @@
 //! in — read from the command table, never from the handler — and runs the handler with a
 //! [`Ctx`].
 
+use crate::blocking::{BlockRequest, Deliver, Outcome, Rerun, WaiterId};
 use crate::client::Client;
 use crate::command::{Args, CommandSpec, ALL_KEYS, READONLY};
 use crate::engine::Engine;
@@ -28,6 +29,14 @@ pub struct Ctx<'a> {
     /// Whether lookups count as keyspace hits/misses: only for read-only commands, as Redis
     /// counts only `lookupKeyRead`.
     read_stats: bool,
+    /// Set by a blocking command that found nothing to serve (see [`crate::blocking`]); its
+    /// return value is then ignored.
+    pub block: Option<BlockRequest>,
+    /// When a blocked client's command is re-run because this key became ready: the only key
+    /// it may serve from (Redis serves a waiter from the key that was signalled).
+    pub ready_key: Option<Vec<u8>>,
+    /// Keys made ready by this command (`signal_ready`), as (db, key), in signalling order.
+    ready: Vec<(usize, Vec<u8>)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -52,6 +61,25 @@ impl<'a> Ctx<'a> {
         // not count as an access (TTL, TYPE, OBJECT...) read through `ctx.ks.get` instead.
         e.lru = (now / 1000) as u32;
         Some(e)
+    }
+
+    /// Notes that `key` (selected database) may now serve blocked clients: called by writes
+    /// that leave data where a blocking command waits (a push, LMOVE's destination...). Cheap
+    /// when nobody is blocked.
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        if !self.engine.blocking.anyone_waiting() {
+            return;
+        }
+        let db = self.client.db;
+        if !self.ready.iter().any(|(d, k)| *d == db && k == key) {
+            self.ready.push((db, key.to_vec()));
+        }
+    }
+
+    /// Blocking handlers: whether `key` is one this run may serve from (all keys, except in
+    /// a waiter's re-run, which serves only the ready key).
+    pub fn may_serve(&self, key: &[u8]) -> bool {
+        self.ready_key.as_deref().is_none_or(|k| k == key)
     }
 
     /// The live value of `key` in the selected database.
@@ -98,30 +126,102 @@ impl<'a> Ctx<'a> {
 impl Engine {
     /// Runs one command for `client`. `argv[0]` is the command name. Never panics on any input.
     pub fn execute(&self, client: &mut Client, argv: &[&[u8]]) -> Frame {
-        let reply = self.execute_counted(client, argv);
-        if let Frame::Error(line) = &reply {
-            self.stats.count_error(line);
+        match self.execute_parked(client, argv, Park::Never) {
+            Ran::Reply(f) => f,
+            // `Park::Never` never registers a waiter.
+            Ran::Blocked { .. } | Ran::WouldBlock => Frame::NullArray,
         }
-        reply
     }
 
-    fn execute_counted(&self, client: &mut Client, argv: &[&[u8]]) -> Frame {
+    /// Like [`Engine::execute`], but a blocking command that finds nothing (BLPOP on empty
+    /// lists...) may block: it is registered as a waiter and `Outcome::Blocked` returned. Its
+    /// reply will be handed to the callback `waker` makes (called only when blocking), from
+    /// whichever thread serves it; the caller keeps the timer and calls
+    /// [`crate::blocking::Blocking::unblock`] on timeout or disconnect. Clients with
+    /// `no_block` (MULTI, scripts) get the timeout reply at once, as from `execute`.
+    pub fn execute_or_block(
+        &self,
+        client: &mut Client,
+        argv: &[&[u8]],
+        waker: &mut dyn FnMut() -> Deliver,
+    ) -> Outcome {
+        match self.execute_parked(client, argv, Park::Waiter(waker)) {
+            Ran::Reply(f) => Outcome::Reply(f),
+            Ran::Blocked { id, deadline_ms } => Outcome::Blocked { id, deadline_ms },
+            Ran::WouldBlock => Outcome::Reply(Frame::NullArray),
+        }
+    }
+
+    fn execute_parked(&self, client: &mut Client, argv: &[&[u8]], park: Park<'_>) -> Ran {
+        let ran = self.execute_counted(client, argv, park);
+        if let Ran::Reply(Frame::Error(line)) = &ran {
+            self.stats.count_error(line);
+        }
+        ran
+    }
+
+    /// Serves blocked clients waiting on the keys in `queue` (see [`crate::blocking`]): for
+    /// each key in order, its waiters in blocking order, each re-run restricted to that key
+    /// with `no_block`, until one finds nothing. Called with no shard lock held.
+    fn serve_ready(&self, ready: Vec<(usize, Vec<u8>)>) {
+        let _one_server = self.blocking.serve_guard();
+        let mut queue: std::collections::VecDeque<_> = ready.into();
+        while let Some((db, key)) = queue.pop_front() {
+            for id in self.blocking.waiters_on(db, &key) {
+                let Some(rr) = self.blocking.claim(id) else {
+                    continue;
+                };
+                let mut more = Vec::new();
+                let reply = self.rerun(&rr, &key, &mut more);
+                queue.extend(more);
+                let served = reply.is_some();
+                self.blocking.finish(id, reply);
+                if !served {
+                    // It found the key empty: so would every later waiter.
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Re-runs a waiter's command as its client, serving only from `key`. `None`: it would
+    /// block again.
+    fn rerun(&self, rr: &Rerun, key: &[u8], ready: &mut Vec<(usize, Vec<u8>)>) -> Option<Frame> {
+        let mut client = Client::new(rr.client_id);
+        client.db = rr.db;
+        client.proto = rr.proto;
+        client.no_block = true;
+        let argv: Vec<&[u8]> = rr.argv.iter().map(Vec::as_slice).collect();
+        let spec = self.command(argv.first()?)?;
+        let (spec, start) = self.resolve_subcommand(spec, &argv).ok()?;
+        match self.run(spec, &mut client, &argv, start, Park::Rerun(key, ready)) {
+            Ran::Reply(f) => Some(f),
+            Ran::Blocked { .. } | Ran::WouldBlock => None,
+        }
+    }
+
+    fn execute_counted(&self, client: &mut Client, argv: &[&[u8]], park: Park<'_>) -> Ran {
         let Some(&name) = argv.first() else {
-            return Frame::error("ERR empty command");
+            return Ran::Reply(Frame::error("ERR empty command"));
         };
         let Some(spec) = self.command(name) else {
-            return unknown_command(argv);
+            return Ran::Reply(unknown_command(argv));
         };
         let (spec, args_start) = match self.resolve_subcommand(spec, argv) {
             Ok(found) => found,
-            Err(e) => return e.into(),
+            Err(e) => {
+                if let Some(st) = self.cmdstat(spec) {
+                    st.rejected.fetch_add(1, Ordering::Relaxed);
+                }
+                return Ran::Reply(e.into());
+            }
         };
         self.stats
             .commands_processed
             .fetch_add(1, Ordering::Relaxed);
         // CLIENT LIST's `cmd=` (published by the front end, not here: no lock per command).
         client.last_cmd = spec.name;
-        self.run(spec, client, argv, args_start)
+        self.run(spec, client, argv, args_start, park)
     }
 
     /// Picks the subcommand row for container commands, checking arity.
@@ -164,7 +264,8 @@ impl Engine {
         client: &mut Client,
         argv: &[&[u8]],
         args_start: usize,
-    ) -> Frame {
+        mut park: Park<'_>,
+    ) -> Ran {
         let ks = if spec.has(ALL_KEYS) {
             self.keyspace.lock_all()
         } else {
@@ -179,9 +280,25 @@ impl Engine {
             now: crate::time::now_ms(),
             dirty: 0,
             read_stats: spec.has(READONLY),
+            block: None,
+            ready_key: match &park {
+                Park::Rerun(key, _) => Some(key.to_vec()),
+                _ => None,
+            },
+            ready: Vec::new(),
         };
         let mut args = Args::new(argv, args_start);
-        let reply = match (spec.handler)(&mut ctx, &mut args) {
+        let started = std::time::Instant::now();
+        let result = (spec.handler)(&mut ctx, &mut args);
+        if let Some(st) = self.cmdstat(spec) {
+            st.calls.fetch_add(1, Ordering::Relaxed);
+            st.usec
+                .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            if result.is_err() {
+                st.failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let reply = match result {
             Ok(f) => f,
             Err(e) => e.into(),
         };
@@ -193,8 +310,58 @@ impl Engine {
         if ctx.dirty > 0 {
             self.stats.dirty.fetch_add(ctx.dirty, Ordering::Relaxed);
         }
-        reply
+        // A blocking command that found nothing: register it while its keys are still locked,
+        // so no push can come between its look and its registration.
+        let ran = match ctx.block.take() {
+            None => Ran::Reply(reply),
+            Some(req) => match park {
+                Park::Rerun(..) => Ran::WouldBlock,
+                Park::Waiter(ref mut make) if !ctx.client.no_block => {
+                    let rerun = Rerun {
+                        argv: argv.iter().map(|a| a.to_vec()).collect(),
+                        db: ctx.client.db,
+                        proto: ctx.client.proto,
+                        client_id: ctx.client.id,
+                    };
+                    let (id, deadline_ms) = self.blocking.register(req, rerun, make());
+                    Ran::Blocked { id, deadline_ms }
+                }
+                _ => Ran::Reply(req.timeout_reply),
+            },
+        };
+        let ready = std::mem::take(&mut ctx.ready);
+        drop(ctx);
+        if !ready.is_empty() {
+            match park {
+                // Inside a round of serving: the round takes the keys.
+                Park::Rerun(_, out) => out.extend(ready),
+                _ => self.serve_ready(ready),
+            }
+        }
+        ran
     }
+}
+
+/// How a blocking command that finds nothing is treated.
+enum Park<'p> {
+    /// It answers its timeout reply (`execute`).
+    Never,
+    /// It becomes a waiter, delivering through the callback this makes.
+    Waiter(&'p mut dyn FnMut() -> Deliver),
+    /// A waiter's re-run for this ready key: report "would block"; keys it makes ready go to
+    /// the vector (the serving round in progress takes them).
+    Rerun(&'p [u8], &'p mut Vec<(usize, Vec<u8>)>),
+}
+
+/// What one run produced.
+enum Ran {
+    Reply(Frame),
+    Blocked {
+        id: WaiterId,
+        deadline_ms: Option<u64>,
+    },
+    /// A re-run that found nothing.
+    WouldBlock,
 }
 
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` — Redis 7.0's exact text.

@@ -35,6 +35,17 @@ pub struct Stats {
     pub error_codes: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
+/// One command's counters (INFO commandstats).
+#[derive(Default)]
+pub struct CmdStat {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    /// Refused before running (arity).
+    pub rejected: AtomicU64,
+    /// Ran and answered an error.
+    pub failed: AtomicU64,
+}
+
 impl Stats {
     /// Counts an error reply under its code (the first word: `ERR`, `WRONGTYPE`...).
     pub fn count_error(&self, line: &str) {
@@ -89,6 +100,8 @@ pub struct Engine {
     /// 40 hex characters, random per process (INFO run_id).
     pub run_id: String,
     table: HashMap<Vec<u8>, &'static CommandSpec>,
+    /// INFO commandstats, per command row (keyed by the row's address: rows are statics).
+    cmdstats: HashMap<usize, CmdStat>,
     /// Every live client (CLIENT LIST/KILL, INFO clients).
     clients: Arc<Registry>,
     /// Fired by SHUTDOWN; network servers await it and stop.
@@ -97,6 +110,10 @@ pub struct Engine {
     pub shutdown_request: parking_lot::Mutex<Option<ShutdownRequest>>,
     /// Network servers currently serving this engine (SHUTDOWN needs one to stop).
     pub servers: AtomicUsize,
+    /// Blocked clients (BLPOP...) and the keys they wait on.
+    pub blocking: crate::blocking::Blocking,
+    /// Last save, save count, load figures, the persistence log (SAVE, LASTSAVE, INFO).
+    pub persistence: crate::commands::persistence::Persistence,
 }
 
 impl Engine {
@@ -110,10 +127,18 @@ impl Engine {
             start_ms: crate::time::now_ms(),
             run_id: random_run_id(),
             table: commands::table(),
+            cmdstats: commands::FAMILIES
+                .iter()
+                .flat_map(|f| f.iter())
+                .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+                .map(|c| (c as *const CommandSpec as usize, CmdStat::default()))
+                .collect(),
             clients: Arc::new(Registry::default()),
             shutdown: Signal::default(),
             shutdown_request: parking_lot::Mutex::new(None),
             servers: AtomicUsize::new(0),
+            blocking: Default::default(),
+            persistence: Default::default(),
         });
         crate::expire::start_active_expiry(&engine);
         engine
@@ -168,6 +193,18 @@ impl Engine {
     }
 
     /// Every top-level command.
+    /// The counters of a command row.
+    pub fn cmdstat(&self, spec: &'static CommandSpec) -> Option<&CmdStat> {
+        self.cmdstats.get(&(spec as *const CommandSpec as usize))
+    }
+
+    /// Every command row with its counters, subcommands included.
+    pub fn cmdstats(&self) -> impl Iterator<Item = (&'static CommandSpec, &CmdStat)> + '_ {
+        self.commands()
+            .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+            .filter_map(move |c| self.cmdstat(c).map(|st| (c, st)))
+    }
+
     pub fn commands(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
         self.table.values().copied()
     }

@@ -31,6 +31,7 @@ const SECTIONS: &[&str] = &[
     "replication",
     "cpu",
     "modules",
+    "commandstats",
     "errorstats",
     "cluster",
     "keyspace",
@@ -41,11 +42,21 @@ const USER_HZ: f64 = 100.0;
 
 /// The INFO reply text for the requested section names (no names = the defaults).
 pub fn info_string(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> String {
-    let mut wanted = [args.is_empty(); SECTIONS.len()];
+    // `INFO`, `INFO default`: every section but commandstats; `all`/`everything`: every one.
+    let default: [bool; SECTIONS.len()] = std::array::from_fn(|i| SECTIONS[i] != "commandstats");
+    let mut wanted = if args.is_empty() {
+        default
+    } else {
+        [false; SECTIONS.len()]
+    };
     for a in args {
         let a = a.to_ascii_lowercase();
-        if matches!(a.as_slice(), b"all" | b"everything" | b"default") {
+        if matches!(a.as_slice(), b"all" | b"everything") {
             wanted = [true; SECTIONS.len()];
+        } else if a.as_slice() == b"default" {
+            for (w, d) in wanted.iter_mut().zip(default) {
+                *w |= d;
+            }
         } else if let Some(i) = SECTIONS.iter().position(|s| s.as_bytes() == a.as_slice()) {
             if let Some(w) = wanted.get_mut(i) {
                 *w = true;
@@ -64,6 +75,7 @@ pub fn info_string(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> String {
             "cpu" => cpu(&mut out),
             "modules" => out.section("Modules"),
             "errorstats" => errorstats(&mut out, ctx.engine),
+            "commandstats" => commandstats(&mut out, ctx.engine),
             "cluster" => {
                 out.section("Cluster");
                 out.field("cluster_enabled", 0);
@@ -73,6 +85,38 @@ pub fn info_string(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> String {
         }
     }
     out.text
+}
+
+fn commandstats(out: &mut Info, engine: &Engine) {
+    out.section("Commandstats");
+    let mut rows: Vec<(&str, u64, u64, u64, u64)> = engine
+        .cmdstats()
+        .map(|(c, st)| {
+            let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+            (
+                c.name,
+                get(&st.calls),
+                get(&st.usec),
+                get(&st.rejected),
+                get(&st.failed),
+            )
+        })
+        .filter(|r| r.1 > 0 || r.3 > 0)
+        .collect();
+    rows.sort_unstable_by_key(|r| r.0);
+    for (name, calls, usec, rejected, failed) in rows {
+        let per_call = if calls > 0 {
+            usec as f64 / calls as f64
+        } else {
+            0.0
+        };
+        out.field(
+            &format!("cmdstat_{name}"),
+            format_args!(
+                "calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}"
+            ),
+        );
+    }
 }
 
 fn errorstats(out: &mut Info, engine: &Engine) {
@@ -229,7 +273,10 @@ pub fn bytes_to_human(n: u64) -> String {
 }
 
 fn persistence(out: &mut Info, engine: &Engine) {
-    // No RDB or AOF exists yet: nothing loads, saves or rewrites.
+    // RDB: synchronous saves and start-up loading exist (loading ends before the server
+    // listens, so `loading` is always 0 for clients); BGSAVE does not, so its fields keep the
+    // values Redis shows before any BGSAVE ran. No AOF yet.
+    let p = &engine.persistence;
     out.section("Persistence");
     out.field("loading", 0);
     out.field("async_loading", 0);
@@ -238,7 +285,22 @@ fn persistence(out: &mut Info, engine: &Engine) {
         engine.stats.dirty.load(Ordering::Relaxed),
     );
     out.field("rdb_bgsave_in_progress", 0);
+    out.field(
+        "rdb_last_save_time",
+        crate::commands::persistence::last_save_time(engine),
+    );
     out.field("rdb_last_bgsave_status", "ok");
+    out.field("rdb_last_bgsave_time_sec", -1);
+    out.field("rdb_current_bgsave_time_sec", -1);
+    out.field("rdb_saves", p.saves());
+    out.field(
+        "rdb_last_load_keys_expired",
+        p.last_load_keys_expired.load(Ordering::Relaxed),
+    );
+    out.field(
+        "rdb_last_load_keys_loaded",
+        p.last_load_keys_loaded.load(Ordering::Relaxed),
+    );
     out.field("aof_enabled", 0);
     out.field("aof_rewrite_in_progress", 0);
     out.field("aof_rewrite_scheduled", 0);

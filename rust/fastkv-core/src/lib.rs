@@ -14,6 +14,7 @@
 //!
 //! Depends on `fastkv-resp` for [`Frame`]; never on tokio or pyo3.
 
+pub mod blocking;
 pub mod client;
 pub mod command;
 pub mod commands;

@@ -21,6 +21,7 @@ pub mod server;
 
 use crate::log::Logger;
 use crate::server::Shared;
+use fastkv_core::commands::persistence::{self, Severity};
 use fastkv_core::engine::{FASTKV_VERSION, REDIS_VERSION};
 use fastkv_core::{Config, Engine};
 use std::net::SocketAddr;
@@ -189,6 +190,7 @@ pub fn main_with_args(args: &[String]) -> i32 {
     let engine = Engine::new(config);
     let shared = Shared::new(engine.clone(), log);
     shared.log.attach(&engine);
+    connect_persistence_log(&shared);
     let listeners = match server::bind_all(&bind, port, backlog, &shared.log) {
         Ok(l) => l,
         Err(e) => {
@@ -213,24 +215,22 @@ pub fn main_with_args(args: &[String]) -> i32 {
         rt.metrics().num_workers()
     ));
     shared.log.warning("Server initialized");
+    // Load the dump before listening: a file that does not load stops the server.
+    if let Err(e) = persistence::load_at_startup(&engine) {
+        shared.log.warning(&e);
+        if !pidfile.is_empty() {
+            let _ = std::fs::remove_file(&pidfile);
+        }
+        return 1;
+    }
     shared.log.notice("Ready to accept connections tcp");
     server_started(&engine);
 
     let log_shared = shared.clone();
-    rt.block_on(async move {
-        let signals = wait_for_signal(shared.clone());
-        tokio::select! {
-            _ = server::serve(shared.clone(), listeners) => {}
-            _ = signals => {
-                shared.log.warning("User requested shutdown...");
-                shared.stop();
-                // Drain as `serve` would have.
-                server::serve(shared, Vec::new()).await;
-            }
-        }
-    });
+    let by_signal = rt.block_on(serve_until_stopped(shared, listeners));
     rt.shutdown_timeout(std::time::Duration::from_secs(1));
     engine.servers.fetch_sub(1, Ordering::SeqCst);
+    final_save(&engine, by_signal);
     if !pidfile.is_empty() {
         log_shared.log.notice("Removing the pid file.");
         let _ = std::fs::remove_file(&pidfile);
@@ -239,6 +239,74 @@ pub fn main_with_args(args: &[String]) -> i32 {
         .log
         .warning("Redis is now ready to exit, bye bye...");
     0
+}
+
+/// Sends the engine's persistence log lines (DB saved on disk, loading...) to the server log.
+fn connect_persistence_log(shared: &Arc<Shared>) {
+    // Weak: the engine outlives nothing it logs to, and must not keep the server alive.
+    let weak = Arc::downgrade(shared);
+    shared
+        .engine
+        .persistence
+        .set_logger(Arc::new(move |severity, msg| {
+            if let Some(s) = weak.upgrade() {
+                match severity {
+                    Severity::Notice => s.log.notice(msg),
+                    Severity::Warning => s.log.warning(msg),
+                }
+            }
+        }));
+}
+
+/// Serves until SHUTDOWN or a signal stops the server; returns true when a signal did.
+///
+/// SIGTERM / SIGINT follow SHUTDOWN's no-argument rule: with save points configured the dump is
+/// written *before* the server stops, and if that fails the server keeps running (Redis 7.0
+/// does the same), so the signal can be retried once the disk is fixed.
+async fn serve_until_stopped(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) -> bool {
+    let serving = server::serve(shared.clone(), listeners);
+    tokio::pin!(serving);
+    loop {
+        tokio::select! {
+            _ = &mut serving => return false,
+            _ = wait_for_signal(shared.clone()) => {}
+        }
+        shared.log.warning("User requested shutdown...");
+        let engine = shared.engine.clone();
+        if persistence::shutdown_saves(&engine, None) {
+            let saved = tokio::task::spawn_blocking(move || {
+                persistence::save_before_shutdown(&engine, false)
+            })
+            .await;
+            if !matches!(saved, Ok(true)) {
+                continue;
+            }
+        }
+        shared.stop();
+        // `serve` sees the stop and drains the connections.
+        serving.await;
+        return true;
+    }
+}
+
+/// After the connections are gone: if this shutdown saves and writes landed between the save
+/// that preceded the stop and the last connection closing, save once more so that no
+/// acknowledged write is left out of the dump. Failures here are only logged (the shutdown was
+/// already accepted).
+fn final_save(engine: &Engine, by_signal: bool) {
+    let explicit = if by_signal {
+        None
+    } else {
+        match *engine.shutdown_request.lock() {
+            Some(req) => req.save,
+            None => Some(false),
+        }
+    };
+    if persistence::shutdown_saves(engine, explicit)
+        && engine.stats.dirty.load(Ordering::SeqCst) > 0
+    {
+        let _ = persistence::save_before_shutdown(engine, true);
+    }
 }
 
 /// Completes on SIGINT or SIGTERM, logging it as Redis's signal handler does.

@@ -9,6 +9,7 @@ use crate::command::{
     Args, CommandSpec, ADMIN, ALLOW_BUSY, LOADING, NOSCRIPT, NO_KEYS, NO_MULTI, STALE,
 };
 use crate::commands::connection::help_reply;
+use crate::commands::persistence;
 use crate::config::{lookup, Config, DIRECTIVES, MULTI_ARG};
 use crate::dispatch::Ctx;
 use crate::engine::ShutdownRequest;
@@ -190,10 +191,12 @@ fn cmd_config(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]` — stops every network server serving this
 /// engine; no reply is sent on success (the connection just closes, as with Redis).
 ///
-/// Persistence is not implemented yet, so SAVE / NOSAVE have nothing to save or skip: the
-/// request records them for when it is. NOW and FORCE only matter with a pending save or
-/// lagging replicas, which cannot exist yet. Nothing is ever "in progress" (the stop is
-/// immediate), so ABORT always answers `ERR No shutdown in progress.`.
+/// SAVE always writes the dump file first, NOSAVE never, neither only when save points are
+/// configured (as Redis). The save happens here, before the stop, so that a failure can abort
+/// the shutdown with Redis's error (`ERR Errors trying to SHUTDOWN. Check logs.`); FORCE goes
+/// on regardless. NOW only matters with lagging replicas, which cannot exist yet. Nothing is
+/// ever "in progress" (the stop is immediate), so ABORT always answers
+/// `ERR No shutdown in progress.`.
 fn cmd_shutdown(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let mut req = ShutdownRequest::default();
     let mut abort = false;
@@ -218,6 +221,11 @@ fn cmd_shutdown(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError
         return Err(OpError::err(
             "SHUTDOWN has no server to stop: this store is embedded and not serving",
         ));
+    }
+    if persistence::shutdown_saves(ctx.engine, req.save)
+        && !persistence::save_before_shutdown(ctx.engine, req.force)
+    {
+        return Err(OpError::err("Errors trying to SHUTDOWN. Check logs."));
     }
     ctx.engine.request_shutdown(req);
     ctx.client.no_reply = true;

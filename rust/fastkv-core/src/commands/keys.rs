@@ -400,7 +400,7 @@ fn cmd_keys(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// A SCAN cursor as C's `strtoull` reads it (Redis's parser): an optional sign, then digits
 /// only; a negative value wraps. Anything else, or overflow: `ERR invalid cursor`.
-fn parse_cursor(arg: &[u8]) -> Result<u64, OpError> {
+pub(crate) fn parse_cursor(arg: &[u8]) -> Result<u64, OpError> {
     let invalid = || OpError::err("invalid cursor");
     let (neg, digits) = match arg.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -711,12 +711,14 @@ fn cmd_restore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
     if ttl < 0 {
         return Err(OpError::err("Invalid TTL value, must be >= 0"));
     }
-    let value = dump::restore(payload).map_err(|e| match e {
+    let mut value = dump::restore(payload).map_err(|e| match e {
         PayloadError::VersionOrChecksum => {
             OpError::err("DUMP payload version or checksum are wrong")
         }
         PayloadError::BadData(_) => OpError::err("Bad data format"),
     })?;
+    // Redis converts encodings on load by the current limits (hash/set/zset thresholds).
+    value.fit_loaded_encoding(&ctx.engine.config.read());
 
     if replace {
         ctx.remove(key);

@@ -6,17 +6,29 @@ use std::collections::HashMap;
 
 pub mod config;
 pub mod connection;
+pub mod hash;
 pub mod keys;
+pub mod persistence;
 pub mod server;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod zset;
 
 /// Every family's table, in one greppable list.
-pub const FAMILIES: &[&[CommandSpec]] = &[
+/// A `static`, not a `const`: rows are identified by address (INFO commandstats), and every
+/// use of a `const` may get its own copy.
+pub static FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     config::COMMANDS,
     string::COMMANDS,
     keys::COMMANDS,
     server::COMMANDS,
+    persistence::COMMANDS,
+    hash::COMMANDS,
+    set::COMMANDS,
+    zset::COMMANDS,
+    sort::COMMANDS,
 ];
 
 /// The lookup table: lower-case name -> row.

@@ -1102,8 +1102,13 @@ mod tests {
         };
         let default = fields(text(s.run(&["INFO", "default"])));
         assert_eq!(default, fields(all.clone()));
-        assert_eq!(default, fields(text(s.run(&["INFO", "ALL"]))));
-        assert_eq!(default, fields(text(s.run(&["INFO", "everything"]))));
+        // `all` and `everything` add commandstats to the defaults.
+        for all_name in ["ALL", "everything"] {
+            let t = text(s.run(&["INFO", all_name]));
+            assert!(t.contains("\r\n# Commandstats\r\ncmdstat_"), "{t}");
+            assert!(t.contains("cmdstat_set:calls=3,usec="), "{t}");
+            assert!(t.contains("\r\n# Errorstats\r\n"), "{t}");
+        }
         assert_eq!(text(s.run(&["INFO", "nosuch"])), "");
         let two = text(s.run(&["INFO", "Keyspace", "nosuch", "SERVER"]));
         let headers: Vec<&str> = two.lines().filter(|l| l.starts_with('#')).collect();

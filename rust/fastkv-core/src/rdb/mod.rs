@@ -1,4 +1,4 @@
-//! Redis's serialization format (RDB): DUMP/RESTORE payloads now, `dump.rdb` files later.
+//! Redis's serialization format (RDB): DUMP/RESTORE payloads and `dump.rdb` files.
 //!
 //! Being byte-compatible with Redis is the point: a payload from `DUMP` on redis-server
 //! restores here and ours restores there, and (later) a `dump.rdb` moves either way. The
@@ -11,6 +11,7 @@
 //! - [`encoding`]: lengths and strings (raw, int8/16/32, LZF) — the primitives every body uses.
 //! - [`object`]: one writer/reader pair per value type, picked by the RDB type byte.
 //! - [`dump`]: the DUMP payload framing (type, body, version, checksum).
+//! - [`file`]: whole `dump.rdb` files (header, AUX fields, databases, EOF, checksum).
 //!
 //! Invariant: readers treat every byte as untrusted. Corrupt input is an [`RdbError`], never
 //! a panic, an out-of-bounds read, or an allocation sized by a lying length.
@@ -18,7 +19,11 @@
 pub mod crc64;
 pub mod dump;
 pub mod encoding;
+pub mod file;
+pub mod intset;
+pub mod listpack;
 pub mod lzf;
+pub mod ziplist;
 pub mod object;
 
 /// The RDB version Redis 7.0 writes (and the newest this reader accepts).

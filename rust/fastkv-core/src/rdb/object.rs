@@ -6,13 +6,26 @@
 
 use super::encoding::{write_int_string, write_string, RdbString, Reader};
 use super::{RdbError, TYPE_STRING};
-use crate::types::{Str, Value};
+use super::{TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK};
+use super::{TYPE_HASH, TYPE_HASH_LISTPACK, TYPE_SET, TYPE_SET_INTSET};
+use crate::types::{Hash, Set};
+use crate::types::zset::{self, Item};
+use crate::types::{Str, Value, ZSet};
+use super::{TYPE_LIST, TYPE_LIST_QUICKLIST, TYPE_LIST_QUICKLIST_2, TYPE_LIST_ZIPLIST};
+use crate::types::List;
 use std::io::Read;
 
 /// The RDB type byte fastkv writes for `value`.
 pub fn value_type(value: &Value) -> u8 {
     match value {
         Value::Str(_) => TYPE_STRING,
+        Value::ZSet(ZSet::Listpack(_)) => TYPE_ZSET_LISTPACK,
+        Value::ZSet(ZSet::Skiplist(_)) => TYPE_ZSET_2,
+        Value::Hash(Hash::Listpack(_)) => TYPE_HASH_LISTPACK,
+        Value::Hash(Hash::Table(_)) => TYPE_HASH,
+        Value::Set(Set::Intset(_)) => TYPE_SET_INTSET,
+        Value::Set(Set::Table(_)) => TYPE_SET,
+        Value::List(_) => TYPE_LIST_QUICKLIST_2,
     }
 }
 
@@ -20,6 +33,10 @@ pub fn value_type(value: &Value) -> u8 {
 pub fn write_body(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Str(s) => write_str(out, s),
+        Value::ZSet(z) => write_zset(out, z),
+        Value::Hash(h) => write_hash(out, h),
+        Value::Set(s) => write_set(out, s),
+        Value::List(l) => write_list(out, l),
     }
 }
 
@@ -27,6 +44,12 @@ pub fn write_body(out: &mut Vec<u8>, value: &Value) {
 pub fn read_body<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<Value, RdbError> {
     match ty {
         TYPE_STRING => read_str(r).map(Value::Str),
+        TYPE_ZSET | TYPE_ZSET_2 | TYPE_ZSET_LISTPACK => read_zset(r, ty).map(Value::ZSet),
+        TYPE_HASH | TYPE_HASH_LISTPACK => read_hash(r, ty).map(Value::Hash),
+        TYPE_SET | TYPE_SET_INTSET => read_set(r, ty).map(Value::Set),
+        TYPE_LIST | TYPE_LIST_ZIPLIST | TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
+            read_list(r, ty).map(Value::List)
+        }
         other => Err(RdbError::UnknownType(other)),
     }
 }
@@ -47,4 +70,289 @@ fn read_str<R: Read>(r: &mut Reader<R>) -> Result<Str, RdbError> {
         // The encoding Redis's `tryObjectEncoding` would pick after loading.
         RdbString::Bytes(b) => Str::from_vec(b),
     })
+}
+
+// --- sorted sets ----------------------------------------------------------------------------
+//
+// `zset listpack` (17): one string holding a listpack of member, score, member, score... in
+// order, scores as Redis's `d2string` text (stored as integers when integral). `zset2` (5): a
+// count, then member strings each followed by an 8-byte little-endian binary double, written
+// from the highest item down, as Redis does. `zset` (3, read only): like 5 with scores as
+// length-prefixed text (253 = NaN, 254 = +inf, 255 = -inf). The loaded set keeps the payload's
+// encoding; the caller applies the current limits (`Value::fit_loaded_encoding`).
+
+fn write_zset(out: &mut Vec<u8>, z: &ZSet) {
+    match z {
+        ZSet::Listpack(items) => {
+            let mut w = super::listpack::Writer::default();
+            for it in items {
+                w.push(&it.member);
+                w.push(fastkv_resp::float::fmt_g17(it.score).as_bytes());
+            }
+            write_string(out, &w.finish());
+        }
+        ZSet::Skiplist(_) => {
+            super::encoding::write_len(out, z.len() as u64);
+            if let Some(last) = z.len().checked_sub(1) {
+                for it in z.iter_at(last, true) {
+                    write_string(out, &it.member);
+                    out.extend_from_slice(&it.score.to_le_bytes());
+                }
+            }
+        }
+    }
+}
+
+fn read_zset<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<ZSet, RdbError> {
+    let bad_score = RdbError::Corrupt("invalid sorted set score");
+    let mut items: Vec<Item> = Vec::new();
+    if ty == TYPE_ZSET_LISTPACK {
+        let blob = r.read_string()?.into_bytes();
+        let entries = super::listpack::decode(&blob)?;
+        if entries.len() % 2 != 0 {
+            return Err(RdbError::Corrupt("odd sorted set listpack"));
+        }
+        let mut it = entries.into_iter();
+        while let (Some(m), Some(s)) = (it.next(), it.next()) {
+            let score = match s {
+                super::listpack::LpEntry::Int(n) => n as f64,
+                super::listpack::LpEntry::Bytes(b) => {
+                    crate::command::parse_float(&b).ok_or(RdbError::Corrupt("bad score"))?
+                }
+            };
+            items.push(Item {
+                member: m.into_bytes().into(),
+                score,
+            });
+        }
+    } else {
+        let n = r.read_len()?;
+        for _ in 0..n {
+            let member = r.read_string()?.into_bytes();
+            let score = if ty == TYPE_ZSET_2 {
+                let b = r.read_bytes(8)?;
+                let mut a = [0u8; 8];
+                a.copy_from_slice(&b);
+                f64::from_le_bytes(a)
+            } else {
+                match r.read_u8()? {
+                    253 => f64::NAN,
+                    254 => f64::INFINITY,
+                    255 => f64::NEG_INFINITY,
+                    len => {
+                        let text = r.read_bytes(u64::from(len))?;
+                        crate::command::parse_float(&text).unwrap_or(f64::NAN)
+                    }
+                }
+            };
+            if score.is_nan() {
+                return Err(bad_score);
+            }
+            items.push(Item {
+                member: member.into(),
+                score,
+            });
+        }
+    }
+    if items.is_empty() {
+        return Err(RdbError::Corrupt("empty sorted set"));
+    }
+    let count = items.len();
+    if ty == TYPE_ZSET_LISTPACK {
+        items.sort_by(|a, b| zset::cmp_key(a.score, &a.member, b));
+        let mut seen = std::collections::HashSet::with_capacity(count);
+        if !items.iter().all(|it| seen.insert(&it.member)) {
+            return Err(RdbError::Corrupt("duplicate sorted set member"));
+        }
+        let z = ZSet::Listpack(items);
+        return Ok(z);
+    }
+    let z = ZSet::from_items_skiplist(items);
+    if z.len() != count {
+        return Err(RdbError::Corrupt("duplicate sorted set member"));
+    }
+    Ok(z)
+}
+
+// --- hashes ---------------------------------------------------------------------------------
+//
+// `hash listpack` (16): one string holding a listpack of field, value, field, value... in the
+// hash's order. `hash` (4): a count, then field and value strings. We write each encoding in
+// its own type, as Redis does. The loaded hash keeps the payload's encoding; the caller applies
+// the current limits (`Value::fit_loaded_encoding`), which is where Redis's load-time
+// conversions happen. Empty hashes and duplicate fields are corrupt.
+
+fn write_hash(out: &mut Vec<u8>, h: &Hash) {
+    match h {
+        Hash::Listpack(pairs) => {
+            let mut w = super::listpack::Writer::default();
+            for (f, v) in pairs {
+                w.push(f);
+                w.push(v);
+            }
+            write_string(out, &w.finish());
+        }
+        Hash::Table(_) => {
+            super::encoding::write_len(out, h.len() as u64);
+            for (f, v) in h.iter() {
+                write_string(out, f);
+                write_string(out, v);
+            }
+        }
+    }
+}
+
+fn read_hash<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<Hash, RdbError> {
+    let mut pairs = Vec::new();
+    if ty == TYPE_HASH_LISTPACK {
+        let blob = r.read_string()?.into_bytes();
+        let entries = super::listpack::decode(&blob)?;
+        if entries.len() % 2 != 0 {
+            return Err(RdbError::Corrupt("odd hash listpack"));
+        }
+        let mut it = entries.into_iter();
+        while let (Some(f), Some(v)) = (it.next(), it.next()) {
+            pairs.push((f.into_bytes(), v.into_bytes()));
+        }
+    } else {
+        let n = r.read_len()?;
+        for _ in 0..n {
+            let f = r.read_string()?.into_bytes();
+            let v = r.read_string()?.into_bytes();
+            pairs.push((f, v));
+        }
+    }
+    if pairs.is_empty() {
+        return Err(RdbError::Corrupt("empty hash"));
+    }
+    let h = if ty == TYPE_HASH_LISTPACK {
+        Hash::loaded_listpack(pairs)
+    } else {
+        Hash::loaded_table(pairs)
+    };
+    h.ok_or(RdbError::Corrupt("duplicate hash field"))
+}
+
+// --- sets -----------------------------------------------------------------------------------
+//
+// `intset` (11): one string holding an intset blob (see `rdb::intset`). `set` (2): a count,
+// then member strings. As for hashes, the loaded set keeps the payload's encoding until
+// `Value::fit_loaded_encoding`. Empty sets, duplicates and unsorted intsets are corrupt.
+
+fn write_set(out: &mut Vec<u8>, s: &Set) {
+    match s {
+        Set::Intset(ints) => write_string(out, &super::intset::encode(ints)),
+        Set::Table(_) => {
+            super::encoding::write_len(out, s.len() as u64);
+            for m in s.iter() {
+                write_string(out, &m.as_bytes());
+            }
+        }
+    }
+}
+
+fn read_set<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<Set, RdbError> {
+    let set = if ty == TYPE_SET_INTSET {
+        let blob = r.read_string()?.into_bytes();
+        Set::loaded_intset(super::intset::decode(&blob)?)
+            .ok_or(RdbError::Corrupt("unsorted intset"))?
+    } else {
+        let n = r.read_len()?;
+        let mut members = Vec::new();
+        for _ in 0..n {
+            members.push(r.read_string()?.into_bytes());
+        }
+        Set::loaded_table(members).ok_or(RdbError::Corrupt("duplicate set member"))?
+    };
+    if set.is_empty() {
+        return Err(RdbError::Corrupt("empty set"));
+    }
+    Ok(set)
+}
+
+// --- lists ----------------------------------------------------------------------------------
+//
+// `quicklist2` (18), what Redis 7.0 writes: a node count, then per node a container kind
+// (1 = plain: the string is one element; 2 = packed: the string is a listpack) and its string
+// (LZF-compressed nodes come back decompressed from `read_string`). We write packed nodes of
+// about `NODE_BYTES`, the size Redis's default `list-max-listpack-size -2` gives. Read only:
+// `quicklist` (14, Redis 3.2-6.2: a node count, then one ziplist per node), `ziplist` (10: one
+// ziplist) and `list` (1: a count, then strings). Empty nodes are skipped, as Redis does; an
+// empty list is corrupt.
+
+/// Listpack bytes per written node: `list-max-listpack-size -2` means 8 KB nodes.
+const NODE_BYTES: usize = 8 * 1024;
+/// Quicklist node container kinds.
+const CONTAINER_PLAIN: u64 = 1;
+const CONTAINER_PACKED: u64 = 2;
+
+fn write_list(out: &mut Vec<u8>, l: &List) {
+    // Split first so the node count can precede the nodes.
+    let mut nodes: Vec<Vec<u8>> = Vec::new();
+    let mut w = super::listpack::Writer::default();
+    let mut size = 0usize;
+    let mut count = 0usize;
+    for item in l.iter() {
+        // An entry's size: its bytes plus up to 5 of header and 5 of backlen.
+        let entry = item.len() + 2 + if item.len() > 63 { 6 } else { 0 };
+        if count > 0 && size + entry > NODE_BYTES {
+            nodes.push(std::mem::take(&mut w).finish());
+            size = 0;
+            count = 0;
+        }
+        w.push(item);
+        size += entry;
+        count += 1;
+    }
+    if count > 0 {
+        nodes.push(w.finish());
+    }
+    super::encoding::write_len(out, nodes.len() as u64);
+    for node in &nodes {
+        super::encoding::write_len(out, CONTAINER_PACKED);
+        write_string(out, node);
+    }
+}
+
+fn read_list<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<List, RdbError> {
+    let mut items: Vec<Vec<u8>> = Vec::new();
+    match ty {
+        TYPE_LIST => {
+            let n = r.read_len()?;
+            for _ in 0..n {
+                items.push(r.read_string()?.into_bytes());
+            }
+        }
+        TYPE_LIST_ZIPLIST => {
+            let blob = r.read_string()?.into_bytes();
+            items.extend(super::ziplist::decode(&blob)?);
+        }
+        TYPE_LIST_QUICKLIST => {
+            let nodes = r.read_len()?;
+            for _ in 0..nodes {
+                let blob = r.read_string()?.into_bytes();
+                items.extend(super::ziplist::decode(&blob)?);
+            }
+        }
+        _ => {
+            let nodes = r.read_len()?;
+            for _ in 0..nodes {
+                let container = r.read_len()?;
+                let blob = r.read_string()?.into_bytes();
+                match container {
+                    CONTAINER_PLAIN => items.push(blob),
+                    CONTAINER_PACKED => items.extend(
+                        super::listpack::decode(&blob)?
+                            .into_iter()
+                            .map(super::listpack::LpEntry::into_bytes),
+                    ),
+                    _ => return Err(RdbError::Corrupt("unknown quicklist container")),
+                }
+            }
+        }
+    }
+    if items.is_empty() {
+        return Err(RdbError::Corrupt("empty list"));
+    }
+    Ok(List::from_items(items))
 }

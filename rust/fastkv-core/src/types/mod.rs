@@ -1,10 +1,18 @@
 //! Value types, one file each, layered like Redis's `t_*.c`: the structure, its encodings and
 //! their conversions, then the type API the commands use.
 
+pub mod hash;
 pub mod ldouble;
+pub mod list;
+pub mod set;
 pub mod string;
+pub mod zset;
 
+pub use hash::Hash;
+pub use list::List;
+pub use set::Set;
 pub use string::Str;
+pub use zset::ZSet;
 
 use crate::error::OpError;
 
@@ -12,6 +20,10 @@ use crate::error::OpError;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(Str),
+    ZSet(ZSet),
+    Hash(Hash),
+    Set(Set),
+    List(List),
 }
 
 impl Value {
@@ -19,6 +31,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::ZSet(_) => "zset",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::List(_) => "list",
         }
     }
 
@@ -26,6 +42,10 @@ impl Value {
     pub fn encoding_name(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
+            Value::List(l) => l.encoding_name(),
         }
     }
 
@@ -34,12 +54,85 @@ impl Value {
     pub fn as_str(&self) -> Result<&Str, OpError> {
         match self {
             Value::Str(s) => Ok(s),
+            _ => Err(OpError::WrongType),
         }
     }
 
     pub fn as_str_mut(&mut self) -> Result<&mut Str, OpError> {
         match self {
             Value::Str(s) => Ok(s),
+            _ => Err(OpError::WrongType),
+        }
+    }
+
+    /// The value as a sorted set, or WRONGTYPE.
+    pub fn as_zset(&self) -> Result<&ZSet, OpError> {
+        match self {
+            Value::ZSet(z) => Ok(z),
+            _ => Err(OpError::WrongType),
+        }
+    }
+
+    pub fn as_zset_mut(&mut self) -> Result<&mut ZSet, OpError> {
+        match self {
+            Value::ZSet(z) => Ok(z),
+            _ => Err(OpError::WrongType),
+        }
+    }
+
+    /// The value as a hash, or WRONGTYPE.
+    pub fn as_hash(&self) -> Result<&Hash, OpError> {
+        match self {
+            Value::Hash(h) => Ok(h),
+            _ => Err(OpError::WrongType),
+        }
+    }
+
+    pub fn as_hash_mut(&mut self) -> Result<&mut Hash, OpError> {
+        match self {
+            Value::Hash(h) => Ok(h),
+            _ => Err(OpError::WrongType),
+        }
+    }
+
+    /// The value as a set, or WRONGTYPE.
+    pub fn as_set(&self) -> Result<&Set, OpError> {
+        match self {
+            Value::Set(s) => Ok(s),
+            _ => Err(OpError::WrongType),
+        }
+    }
+
+    pub fn as_set_mut(&mut self) -> Result<&mut Set, OpError> {
+        match self {
+            Value::Set(s) => Ok(s),
+            _ => Err(OpError::WrongType),
+        }
+    }
+
+    /// The value as a list, or WRONGTYPE.
+    pub fn as_list(&self) -> Result<&List, OpError> {
+        match self {
+            Value::List(l) => Ok(l),
+            _ => Err(OpError::WrongType),
+        }
+    }
+
+    pub fn as_list_mut(&mut self) -> Result<&mut List, OpError> {
+        match self {
+            Value::List(l) => Ok(l),
+            _ => Err(OpError::WrongType),
+        }
+    }
+
+    /// After a value was decoded from RDB bytes (RESTORE, loading a file): picks the encoding
+    /// Redis would have after loading, given the current `*-max-listpack-*` limits.
+    pub fn fit_loaded_encoding(&mut self, config: &crate::config::Config) {
+        match self {
+            Value::ZSet(z) => z.fit_loaded_encoding(zset::Limits::from_config(config)),
+            Value::Hash(h) => h.fit_loaded_encoding(&hash::HashLimits::from_config(config)),
+            Value::Set(s) => s.fit_loaded_encoding(config.set_max_intset_entries),
+            Value::Str(_) | Value::List(_) => {}
         }
     }
 }
