@@ -75,10 +75,21 @@ impl Parsed {
         }
     }
 
+    /// The arguments of a multi-argument directive (`save`, `bind`). As Redis does for these,
+    /// a single argument holding spaces (`--save "3600 1"`, `CONFIG SET save "3600 1"`) is
+    /// split into words.
     fn into_args(self) -> Vec<String> {
-        match self {
+        let args = match self {
             Parsed::Args(a) => a,
             other => vec![other.into_string()],
+        };
+        match args.as_slice() {
+            [one] if one.contains(' ') => one
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(String::from)
+                .collect(),
+            _ => args,
         }
     }
 }
