@@ -317,14 +317,19 @@ mod tests {
     fn config_set() {
         let mut s = Session::new();
         assert_eq!(
-            s.run(&["CONFIG", "SET", "hz", "20", "maxmemory", "10mb"]),
+            s.run(&["CONFIG", "SET", "hz", "20", "proto-max-bulk-len", "10mb"]),
             Frame::OK
         );
         assert_eq!(s.engine.config.read().hz, 20);
         assert_eq!(
-            s.run(&["CONFIG", "GET", "maxmemory"]),
-            Frame::Map(vec![(bulk("maxmemory"), bulk("10485760"))])
+            s.run(&["CONFIG", "GET", "proto-max-bulk-len"]),
+            Frame::Map(vec![(bulk("proto-max-bulk-len"), bulk("10485760"))])
         );
+        // A limit fastkv cannot enforce yet is refused, not silently accepted.
+        assert!(matches!(
+            s.run(&["CONFIG", "SET", "maxmemory", "10mb"]),
+            Frame::Error(e) if e.contains("not supported yet")
+        ));
         assert_eq!(
             s.run(&["CONFIG", "SET", "foo", "1"]),
             err("ERR Unknown option or number of arguments for CONFIG SET - 'foo'")
