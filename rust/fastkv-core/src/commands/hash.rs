@@ -15,7 +15,7 @@ use crate::commands::keys::parse_cursor;
 use crate::dispatch::Ctx;
 use crate::error::OpError;
 use crate::glob::glob_match;
-use crate::types::hash::HashLimits;
+use crate::types::hash::{HashLimits, HashStr};
 use crate::types::ldouble::LongDouble;
 use crate::types::{Hash, Value};
 use fastkv_resp::request::parse_i64_strict;
@@ -69,8 +69,8 @@ fn update_hash<T>(
     Ok(out)
 }
 
-fn bulk(b: &[u8]) -> Frame {
-    Frame::Bulk(b.to_vec())
+fn bulk(b: impl AsRef<[u8]>) -> Frame {
+    Frame::Bulk(b.as_ref().to_vec())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ fn cmd_hstrlen(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
     let field = args.next_bytes()?;
     let n = hash_ref(ctx, key)?
         .and_then(|h| h.get(field))
-        .map_or(0, <[u8]>::len);
+        .map_or(0, |v| v.len());
     Ok(Frame::Integer(n as i64))
 }
 
@@ -239,7 +239,7 @@ fn cmd_hincrby(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
     let lim = limits(ctx);
     update_hash(ctx, key, |h| {
         let current = match h.get(field) {
-            Some(v) => parse_i64_strict(v).ok_or(OpError::err("hash value is not an integer"))?,
+            Some(v) => parse_i64_strict(&v).ok_or(OpError::err("hash value is not an integer"))?,
             None => 0,
         };
         let next = current.checked_add(incr).ok_or(OpError::Overflow)?;
@@ -264,7 +264,7 @@ fn cmd_hincrbyfloat(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpE
     let lim = limits(ctx);
     update_hash(ctx, key, |h| {
         let current = match h.get(field) {
-            Some(v) => LongDouble::parse(v).ok_or(OpError::err("hash value is not a float"))?,
+            Some(v) => LongDouble::parse(&v).ok_or(OpError::err("hash value is not a float"))?,
             None => LongDouble::parse(b"0").ok_or(OpError::NotFloat)?,
         };
         let text = (current + incr)
@@ -336,7 +336,7 @@ fn cmd_hrandfield(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpErr
 
 /// HRANDFIELD's picks: for `count >= 0`, min(count, len) distinct pairs (all of them, in
 /// order, when count covers the hash); for `count < 0`, |count| independent picks.
-fn random_pairs(h: &Hash, count: i64) -> Vec<(&[u8], &[u8])> {
+fn random_pairs(h: &Hash, count: i64) -> Vec<(HashStr<'_>, HashStr<'_>)> {
     let mut rng = rand::thread_rng();
     let len = h.len();
     if count < 0 {
@@ -350,7 +350,7 @@ fn random_pairs(h: &Hash, count: i64) -> Vec<(&[u8], &[u8])> {
     }
     if want.saturating_mul(3) > len {
         // Many of them: a partial Fisher-Yates shuffle of all pairs.
-        let mut all: Vec<(&[u8], &[u8])> = h.iter().collect();
+        let mut all: Vec<(HashStr<'_>, HashStr<'_>)> = h.iter().collect();
         for i in 0..want {
             let j = rng.gen_range(i..all.len());
             all.swap(i, j);

@@ -184,19 +184,13 @@ fn read_zset<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<ZSet, RdbError> {
 
 fn write_hash(out: &mut Vec<u8>, h: &Hash) {
     match h {
-        Hash::Listpack(pairs) => {
-            let mut w = super::listpack::Writer::default();
-            for (f, v) in pairs {
-                w.push(f);
-                w.push(v);
-            }
-            write_string(out, &w.finish());
-        }
+        // The in-memory listpack is already the RDB body: copied as it is.
+        Hash::Listpack(lp) => write_string(out, lp.as_bytes()),
         Hash::Table(_) => {
             super::encoding::write_len(out, h.len() as u64);
             for (f, v) in h.iter() {
-                write_string(out, f);
-                write_string(out, v);
+                write_string(out, &f);
+                write_string(out, &v);
             }
         }
     }

@@ -1,10 +1,12 @@
 //! Hashes: field -> value maps of byte strings, in Redis 7.0's two encodings.
 //!
-//! - `listpack`: a `Vec` of (field, value) pairs in insertion order, searched linearly — what
-//!   Redis's listpack is for small hashes: contiguous, no per-entry table overhead, and the same
-//!   reply order as Redis (HGETALL, HKEYS, HSCAN list fields in insertion order; HDEL closes the
-//!   gap). Used while the hash has at most `hash-max-listpack-entries` fields and no field or
-//!   value longer than `hash-max-listpack-value` bytes.
+//! - `listpack`: a [`Listpack`] of field, value, field, value… in insertion order, searched
+//!   linearly — Redis's own bytes: one allocation for the whole hash, canonical integers stored
+//!   as integers, the same reply order as Redis (HGETALL, HKEYS, HSCAN list fields in insertion
+//!   order; HDEL closes the gap), and DUMP copies the bytes as they are. Used while the hash
+//!   has at most `hash-max-listpack-entries` fields, no field or value longer than
+//!   `hash-max-listpack-value` bytes, and the listpack stays under its safety size (1 GiB, as
+//!   Redis's `lpSafeToAdd`).
 //! - `hashtable`: a [`Dict`], past either threshold. Our own table rather than `HashMap`
 //!   because HSCAN needs Redis's guarantee (every field present for the whole iteration is
 //!   returned, even across resizes), which the reverse-binary cursor over [`Dict`]'s
@@ -14,10 +16,14 @@
 //! HDEL brings it back under the thresholds. The thresholds are read at each write from the
 //! caller's [`HashLimits`] (CONFIG SET applies to later writes, as in Redis).
 //!
-//! Invariant: field names are unique; a stored hash is never empty (the commands delete the key
-//! when the last field goes).
+//! Fields and values are read as [`EntryBytes`]: a borrowed slice, or an integer entry rendered
+//! in place (no allocation); both deref to `[u8]`.
+//!
+//! Invariant: field names are unique; a listpack holds an even number of entries; a stored
+//! hash is never empty (the commands delete the key when the last field goes).
 
 use crate::dict::{hash_key, Dict};
+use crate::types::listpack::{Entry, EntryBytes, Listpack};
 
 /// The encoding thresholds, from `hash-max-listpack-entries` / `hash-max-listpack-value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +53,13 @@ impl HashLimits {
     }
 }
 
-/// One (field, value) of a listpack hash.
-pub type Pair = (Box<[u8]>, Box<[u8]>);
+/// A field or value as read from a hash.
+pub type HashStr<'a> = EntryBytes<'a>;
 
 /// A hash value.
 pub enum Hash {
-    /// Small: (field, value) pairs in insertion order.
-    Listpack(Vec<Pair>),
+    /// Small: field, value, field, value… in insertion order.
+    Listpack(Listpack),
     /// Big: a hash table from field to value.
     Table(Dict<Box<[u8]>>),
 }
@@ -67,12 +73,12 @@ impl Default for Hash {
 impl Hash {
     /// An empty `listpack` hash (the caller fills it before storing it).
     pub fn new() -> Self {
-        Hash::Listpack(Vec::new())
+        Hash::Listpack(Listpack::new())
     }
 
     pub fn len(&self) -> usize {
         match self {
-            Hash::Listpack(v) => v.len(),
+            Hash::Listpack(lp) => lp.len() / 2,
             Hash::Table(d) => d.len(),
         }
     }
@@ -89,10 +95,13 @@ impl Hash {
         }
     }
 
-    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+    pub fn get(&self, field: &[u8]) -> Option<HashStr<'_>> {
         match self {
-            Hash::Listpack(v) => v.iter().find(|(f, _)| &**f == field).map(|(_, v)| &**v),
-            Hash::Table(d) => d.get(hash_key(field), field).map(|v| &**v),
+            Hash::Listpack(lp) => {
+                let f = lp.find(None, field, 1)?;
+                lp.get(lp.next(f)?).map(Entry::bytes)
+            }
+            Hash::Table(d) => d.get(hash_key(field), field).map(|v| borrowed(v)),
         }
     }
 
@@ -103,19 +112,23 @@ impl Hash {
     /// Sets `field` to `value`; returns true if the field is new. Converts to `hashtable` first
     /// if the field or value is longer than the limit, and after if the count passes it —
     /// Redis 7.0's `hashTypeSet`, which checks lengths on updates too (HINCRBYFLOAT's long
-    /// result converts).
+    /// result converts). A listpack that would pass its safety size converts too.
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: &HashLimits) -> bool {
-        if field.len() > limits.max_value || value.len() > limits.max_value {
+        let too_long = field.len() > limits.max_value || value.len() > limits.max_value;
+        if too_long
+            || matches!(self, Hash::Listpack(lp) if !lp.safe_to_add(field.len() + value.len()))
+        {
             self.convert_to_table();
         }
         let new = match self {
-            Hash::Listpack(v) => match v.iter_mut().find(|(f, _)| &**f == field) {
-                Some((_, slot)) => {
-                    *slot = value.into();
+            Hash::Listpack(lp) => match lp.find(None, field, 1).and_then(|f| lp.next(f)) {
+                Some(v) => {
+                    lp.replace(v, value);
                     false
                 }
                 None => {
-                    v.push((field.into(), value.into()));
+                    lp.push(field);
+                    lp.push(value);
                     true
                 }
             },
@@ -130,9 +143,9 @@ impl Hash {
     /// Removes `field`; returns whether it was there. Never converts back.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
-            Hash::Listpack(v) => match v.iter().position(|(f, _)| &**f == field) {
-                Some(i) => {
-                    v.remove(i);
+            Hash::Listpack(lp) => match lp.find(None, field, 1) {
+                Some(f) => {
+                    lp.remove_range(f, 2);
                     true
                 }
                 None => false,
@@ -142,25 +155,28 @@ impl Hash {
     }
 
     /// Every (field, value), in listpack order or table order.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (HashStr<'_>, HashStr<'_>)> + '_> {
         match self {
-            Hash::Listpack(v) => Box::new(v.iter().map(|(f, v)| (&**f, &**v))),
-            Hash::Table(d) => Box::new(d.iter().map(|(f, v)| (f, &**v))),
+            Hash::Listpack(lp) => Box::new(lp.pairs().map(|(f, v)| (f.bytes(), v.bytes()))),
+            Hash::Table(d) => Box::new(d.iter().map(|(f, v)| (borrowed(f), borrowed(v)))),
         }
     }
 
     /// A uniformly random (field, value) of a listpack; a table's
     /// [`Dict::random_entry`]. `None` when empty. `rnd` supplies random numbers.
-    pub fn random_pair(&self, mut rnd: impl FnMut() -> u64) -> Option<(&[u8], &[u8])> {
+    pub fn random_pair(&self, mut rnd: impl FnMut() -> u64) -> Option<(HashStr<'_>, HashStr<'_>)> {
         match self {
-            Hash::Listpack(v) => {
-                if v.is_empty() {
+            Hash::Listpack(lp) => {
+                let n = self.len();
+                if n == 0 {
                     return None;
                 }
-                let i = (rnd() % v.len() as u64) as usize;
-                v.get(i).map(|(f, v)| (&**f, &**v))
+                let i = (rnd() % n as u64) as usize;
+                let f = lp.pos(2 * i)?;
+                let v = lp.next(f)?;
+                Some((lp.get(f)?.bytes(), lp.get(v)?.bytes()))
             }
-            Hash::Table(d) => d.random_entry(rnd).map(|(f, v)| (f, &**v)),
+            Hash::Table(d) => d.random_entry(rnd).map(|(f, v)| (borrowed(f), borrowed(v))),
         }
     }
 
@@ -168,9 +184,9 @@ impl Hash {
     /// for its compact encodings); a table visits one bucket per [`Dict::scan_step`].
     pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
         match self {
-            Hash::Listpack(v) => {
-                for (k, val) in v {
-                    f(k, val);
+            Hash::Listpack(lp) => {
+                for (k, val) in lp.pairs() {
+                    f(&k.bytes(), &val.bytes());
                 }
                 0
             }
@@ -180,10 +196,11 @@ impl Hash {
 
     /// Moves a listpack's pairs into a table (no-op for a table).
     pub fn convert_to_table(&mut self) {
-        if let Hash::Listpack(v) = self {
+        if let Hash::Listpack(lp) = self {
             let mut d = Dict::new();
-            for (f, val) in std::mem::take(v) {
-                d.insert_new(hash_key(&f), f, val);
+            for (f, val) in lp.pairs() {
+                let f = f.bytes();
+                d.insert_new(hash_key(&f), Box::from(&*f), Box::from(&*val.bytes()));
             }
             *self = Hash::Table(d);
         }
@@ -207,8 +224,8 @@ impl Hash {
     /// are not rechecked). Only for freshly decoded values: elsewhere conversion is one-way.
     pub fn fit_loaded_encoding(&mut self, limits: &HashLimits) {
         match self {
-            Hash::Listpack(v) => {
-                if v.len() > limits.max_entries {
+            Hash::Listpack(_) => {
+                if self.len() > limits.max_entries {
                     self.convert_to_table();
                 }
             }
@@ -217,8 +234,12 @@ impl Hash {
                     && d.iter()
                         .all(|(f, v)| f.len() <= limits.max_value && v.len() <= limits.max_value);
                 if small {
-                    let pairs = d.iter().map(|(f, v)| (f.into(), v.clone())).collect();
-                    *self = Hash::Listpack(pairs);
+                    let mut lp = Listpack::new();
+                    for (f, v) in d.iter() {
+                        lp.push(f);
+                        lp.push(&**v);
+                    }
+                    *self = Hash::Listpack(lp);
                 }
             }
         }
@@ -229,14 +250,15 @@ impl Hash {
         // Duplicates are found through a table whatever the size, so a corrupt payload with
         // many fields does not cost a quadratic scan.
         let mut seen: Dict<()> = Dict::new();
-        let mut out = Vec::with_capacity(pairs.len());
+        let mut out = Listpack::new();
         for (f, v) in pairs {
             let h = hash_key(&f);
             if seen.get(h, &f).is_some() {
                 return None;
             }
-            seen.insert_new(h, f.as_slice().into(), ());
-            out.push((f.into_boxed_slice(), v.into_boxed_slice()));
+            out.push(&f[..]);
+            out.push(&v[..]);
+            seen.insert_new(h, f.into_boxed_slice(), ());
         }
         Some(Hash::Listpack(out))
     }
@@ -252,6 +274,11 @@ impl Hash {
         }
         Some(d)
     }
+}
+
+/// A table's bytes as a [`HashStr`].
+fn borrowed(b: &[u8]) -> HashStr<'_> {
+    EntryBytes::Borrowed(b)
 }
 
 impl Clone for Hash {
@@ -274,7 +301,7 @@ impl PartialEq for Hash {
     fn eq(&self, other: &Self) -> bool {
         self.encoding_name() == other.encoding_name()
             && self.len() == other.len()
-            && self.iter().all(|(f, v)| other.get(f) == Some(v))
+            && self.iter().all(|(f, v)| other.get(&f) == Some(v))
     }
 }
 
@@ -282,7 +309,7 @@ impl std::fmt::Debug for Hash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut m = f.debug_map();
         for (k, v) in self.iter() {
-            m.entry(&String::from_utf8_lossy(k), &String::from_utf8_lossy(v));
+            m.entry(&String::from_utf8_lossy(&k), &String::from_utf8_lossy(&v));
         }
         m.finish()?;
         write!(f, " ({})", self.encoding_name())
@@ -382,6 +409,28 @@ mod tests {
     }
 
     #[test]
+    fn listpack_is_redis_bytes_with_integers_compact() {
+        let lim = HashLimits::default();
+        let mut h = Hash::new();
+        h.set(b"a", b"1", &lim);
+        // The listpack inside `DUMP` of `HSET h a 1` on redis-server 7.0.15: the value is a
+        // 1-byte integer entry.
+        let Hash::Listpack(lp) = &h else {
+            panic!("not a listpack: {h:?}")
+        };
+        assert_eq!(
+            lp.as_bytes(),
+            [0x0c, 0, 0, 0, 2, 0, 0x81, b'a', 2, 1, 1, 0xff]
+        );
+        // Integer entries read back as their text, wherever they are.
+        h.set(b"-7", b"9223372036854775807", &lim);
+        h.set(b"a", b"01", &lim);
+        assert_eq!(h.get(b"-7").as_deref(), Some(&b"9223372036854775807"[..]));
+        assert_eq!(h.get(b"a").as_deref(), Some(&b"01"[..]));
+        assert!(h.contains(b"-7") && !h.contains(b"-07"));
+    }
+
+    #[test]
     fn listpack_keeps_insertion_order_and_duplicates_are_refused() {
         let lim = HashLimits::default();
         let mut h = Hash::new();
@@ -390,8 +439,8 @@ mod tests {
         }
         h.remove(b"a");
         h.set(b"d", b"2", &lim);
-        let fields: Vec<&[u8]> = h.iter().map(|(f, _)| f).collect();
-        assert_eq!(fields, [&b"c"[..], b"b", b"d"]);
+        let fields: Vec<Vec<u8>> = h.iter().map(|(f, _)| f.to_vec()).collect();
+        assert_eq!(fields, [b"c".to_vec(), b"b".to_vec(), b"d".to_vec()]);
         let dup = vec![
             (b"a".to_vec(), b"1".to_vec()),
             (b"a".to_vec(), b"2".to_vec()),

@@ -4,6 +4,7 @@
 pub mod hash;
 pub mod ldouble;
 pub mod list;
+pub mod listpack;
 pub mod set;
 pub mod string;
 pub mod zset;
