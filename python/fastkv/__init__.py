@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._fastkv import ScanIterator, ServerHandle, Store, __version__
+from ._fastkv import CollectionScanIterator, ScanIterator, ServerHandle, Store, __version__
 
 if TYPE_CHECKING:
     _ResponseErrorBase = Exception
@@ -59,6 +59,7 @@ class DataError(_DataErrorBase):
 ResponseError.__module__ = DataError.__module__ = "fastkv"
 
 __all__ = [
+    "CollectionScanIterator",
     "DataError",
     "ResponseError",
     "ScanIterator",
