@@ -277,7 +277,11 @@ mod tests {
     fn register_unblock_leaves_nothing() {
         let b = Blocking::default();
         let (tx, _rx) = mpsc::channel();
-        let (id, _) = b.register(req(&["a", "b", "a"]), rerun(), Box::new(move |f| drop(tx.send(f))));
+        let (id, _) = b.register(
+            req(&["a", "b", "a"]),
+            rerun(),
+            Box::new(move |f| drop(tx.send(f))),
+        );
         assert_eq!(b.blocked_clients(), 1);
         assert_eq!(b.waiters_on(0, b"a"), vec![id]);
         assert_eq!(b.unblock(id), Some(Frame::NullArray));

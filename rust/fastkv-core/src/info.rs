@@ -197,8 +197,7 @@ fn clients(out: &mut Info, engine: &Engine) {
     out.field("connected_clients", engine.client_count());
     out.field("cluster_connections", 0);
     out.field("maxclients", engine.config.read().maxclients);
-    // No blocking commands or client tracking exist yet.
-    out.field("blocked_clients", 0);
+    out.field("blocked_clients", engine.blocking.blocked_clients());
     out.field("tracking_clients", 0);
 }
 

@@ -10,12 +10,21 @@
 //!    its own task (tokio parks it on the socket), never other clients.
 //! 4. Publish the buffer sizes and last command to the client's shared info (one lock).
 //!
+//! Blocking commands (BLPOP...): `run_one` uses `Engine::execute_or_block`. When the client
+//! blocks, the replies so far are written and the task waits for the first of: the reply
+//! (delivered on a oneshot by whichever thread serves the waiter), the deadline (then
+//! `unblock` decides between the timeout reply and a reply delivered concurrently), the server
+//! stopping, CLIENT KILL, or the peer closing. Meanwhile it keeps reading only to notice a
+//! disconnect: further commands stay buffered, unparsed, until the reply is out, as in Redis.
+//! A blocked client that goes away is unregistered before the task ends.
+//!
 //! The task also ends, at once and even while idle, when the server stops, when CLIENT KILL
 //! fires the client's kill signal, or when `timeout` seconds pass without a command. A
 //! malformed request gets `-ERR Protocol error: ...` and closes this connection only; so does
 //! an unparsed request longer than `client-query-buffer-limit` (with a log line).
 
 use crate::server::Shared;
+use fastkv_core::blocking::{Deliver, Outcome, WaiterId};
 use fastkv_core::client::{ClientInfo, IoStats, NetAddr};
 use fastkv_core::Client;
 use fastkv_resp::{encode, parse_request, Frame, Limits, Parsed};
@@ -138,20 +147,24 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
         let mut close = false;
         loop {
             let parsed = parse_request(&inbuf[start..], &cfg.limits);
-            let consumed = match parsed {
+            let (consumed, pending) = match parsed {
                 Ok(Parsed::Incomplete) => break,
                 Ok(Parsed::Command { args, consumed }) => {
-                    if !args.is_empty() {
-                        run_one(engine, &mut client, &args, &mut out);
-                    }
-                    consumed
+                    let pending = if args.is_empty() {
+                        None
+                    } else {
+                        run_one(engine, &mut client, &args, &mut out)
+                    };
+                    (consumed, pending)
                 }
                 Ok(Parsed::Inline { args, consumed }) => {
-                    if !args.is_empty() {
+                    let pending = if args.is_empty() {
+                        None
+                    } else {
                         let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-                        run_one(engine, &mut client, &refs, &mut out);
-                    }
-                    consumed
+                        run_one(engine, &mut client, &refs, &mut out)
+                    };
+                    (consumed, pending)
                 }
                 Err(e) => {
                     encode(&Frame::error(format!("ERR {e}")), client.resp3(), &mut out);
@@ -164,6 +177,22 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
                 }
             };
             start += consumed;
+            if let Some(p) = pending {
+                // Replies so far go out first; the blocked reply follows when it comes.
+                if !flush(&mut sock, &mut out, shared, &info).await {
+                    engine.blocking.unblock(p.id);
+                    return;
+                }
+                let skip = p.skip;
+                let Some(reply) = wait_blocked(shared, &mut sock, &mut inbuf, &info, &cfg, p).await
+                else {
+                    return;
+                };
+                if client.take_reply_permission(skip) {
+                    encode(&reply, client.resp3(), &mut out);
+                }
+                last_active = tokio::time::Instant::now();
+            }
             if client.close_after_reply || info.kill.is_fired() {
                 close = true;
                 break;
@@ -200,13 +229,126 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
     }
 }
 
-/// Runs one command and encodes its reply unless CLIENT REPLY says otherwise.
-fn run_one(engine: &fastkv_core::Engine, client: &mut Client, args: &[&[u8]], out: &mut Vec<u8>) {
+/// A command that blocked: its waiter, deadline (ms since the epoch) and reply channel.
+struct Pending {
+    id: WaiterId,
+    deadline_ms: Option<u64>,
+    rx: tokio::sync::oneshot::Receiver<Frame>,
+    /// CLIENT REPLY SKIP state from before the command.
+    skip: bool,
+}
+
+/// Runs one command and encodes its reply unless CLIENT REPLY says otherwise; or, if it
+/// blocked, returns what the caller needs to wait for its reply.
+fn run_one(
+    engine: &fastkv_core::Engine,
+    client: &mut Client,
+    args: &[&[u8]],
+    out: &mut Vec<u8>,
+) -> Option<Pending> {
     let skip = client.arm_reply_skip();
-    let reply = engine.execute(client, args);
-    if client.take_reply_permission(skip) {
-        encode(&reply, client.resp3(), out);
+    let mut rx = None;
+    // The channel is made only if the command blocks.
+    let mut waker = || -> Deliver {
+        let (tx, r) = tokio::sync::oneshot::channel();
+        rx = Some(r);
+        Box::new(move |f| {
+            // The receiver is gone only if the connection ended meanwhile.
+            let _ = tx.send(f);
+        })
+    };
+    match engine.execute_or_block(client, args, &mut waker) {
+        Outcome::Reply(reply) => {
+            if client.take_reply_permission(skip) {
+                encode(&reply, client.resp3(), out);
+            }
+            None
+        }
+        Outcome::Blocked { id, deadline_ms } => match rx {
+            Some(rx) => Some(Pending {
+                id,
+                deadline_ms,
+                rx,
+                skip,
+            }),
+            None => {
+                // Cannot happen (blocking calls the waker); never leave a waiter behind.
+                engine.blocking.unblock(id);
+                None
+            }
+        },
     }
+}
+
+/// Waits for a blocked command's reply; `None` if the connection must end (peer gone, server
+/// stopping, CLIENT KILL, query buffer over its limit), with the waiter unregistered.
+async fn wait_blocked(
+    shared: &Shared,
+    sock: &mut TcpStream,
+    inbuf: &mut Vec<u8>,
+    info: &ClientInfo,
+    cfg: &Settings,
+    p: Pending,
+) -> Option<Frame> {
+    let blocking = &shared.engine.blocking;
+    let mut stop = shared.stopping();
+    let Pending {
+        id,
+        deadline_ms,
+        mut rx,
+        ..
+    } = p;
+    let timer = async {
+        match deadline_ms {
+            Some(at) => {
+                let left = at.saturating_sub(fastkv_core::time::now_ms());
+                tokio::time::sleep(Duration::from_millis(left)).await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(timer);
+    loop {
+        if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
+            inbuf.reserve(READ_CHUNK);
+        }
+        tokio::select! {
+            r = &mut rx => return Some(r.unwrap_or(Frame::NullArray)),
+            _ = &mut timer => {
+                if let Some(timeout_reply) = blocking.unblock(id) {
+                    return Some(timeout_reply);
+                }
+                // Served while the timer fired: its reply is on the way.
+                break;
+            }
+            _ = stop.wait_for(|s| *s) => {
+                blocking.unblock(id);
+                return None;
+            }
+            _ = info.kill.wait() => {
+                blocking.unblock(id);
+                return None;
+            }
+            r = sock.read_buf(inbuf) => match r {
+                Ok(0) | Err(_) => {
+                    blocking.unblock(id);
+                    return None;
+                }
+                Ok(n) => {
+                    shared
+                        .engine
+                        .stats
+                        .total_net_input_bytes
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                    if inbuf.len() > cfg.query_limit {
+                        blocking.unblock(id);
+                        return None;
+                    }
+                }
+            },
+        }
+    }
+    Some(rx.await.unwrap_or(Frame::NullArray))
 }
 
 /// Writes and clears `out`; false if the peer is gone.

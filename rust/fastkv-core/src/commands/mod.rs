@@ -8,6 +8,7 @@ pub mod config;
 pub mod connection;
 pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod persistence;
 pub mod server;
 pub mod set;
@@ -27,6 +28,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     persistence::COMMANDS,
     hash::COMMANDS,
     set::COMMANDS,
+    list::COMMANDS,
     zset::COMMANDS,
     sort::COMMANDS,
 ];

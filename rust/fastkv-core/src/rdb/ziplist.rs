@@ -34,7 +34,10 @@ pub fn decode(blob: &[u8]) -> Result<Vec<Vec<u8>>, RdbError> {
     let take = |pos: &mut usize, n: usize| -> Result<&[u8], RdbError> {
         let end = pos.checked_add(n).ok_or_else(corrupt)?;
         // The terminator is not part of any entry.
-        let s = blob.get(*pos..end).filter(|_| end < blob.len()).ok_or_else(corrupt)?;
+        let s = blob
+            .get(*pos..end)
+            .filter(|_| end < blob.len())
+            .ok_or_else(corrupt)?;
         *pos = end;
         Ok(s)
     };

@@ -105,7 +105,9 @@ impl List {
 
     /// The element at `index` (negative counts from the tail), if in range.
     pub fn get(&self, index: i64) -> Option<&[u8]> {
-        self.resolve(index).and_then(|i| self.items.get(i)).map(|b| &**b)
+        self.resolve(index)
+            .and_then(|i| self.items.get(i))
+            .map(|b| &**b)
     }
 
     /// Replaces the element at `index`; false if out of range.
@@ -130,7 +132,11 @@ impl List {
     /// half-open range clipped to the list, or `None` if it selects nothing (LRANGE, LTRIM).
     pub fn clip_range(&self, start: i64, stop: i64) -> Option<std::ops::Range<usize>> {
         let len = self.items.len() as i64;
-        let start = if start < 0 { (len + start).max(0) } else { start };
+        let start = if start < 0 {
+            (len + start).max(0)
+        } else {
+            start
+        };
         let stop = if stop < 0 { len + stop } else { stop };
         if start > stop || start >= len {
             return None;
@@ -224,7 +230,12 @@ impl List {
     /// A rough heap footprint in bytes (MEMORY USAGE): slots plus element allocations.
     pub fn heap_size(&self) -> usize {
         let slots = self.items.capacity() * std::mem::size_of::<Box<[u8]>>();
-        slots + self.items.iter().map(|e| e.len().max(1).next_multiple_of(8)).sum::<usize>()
+        slots
+            + self
+                .items
+                .iter()
+                .map(|e| e.len().max(1).next_multiple_of(8))
+                .sum::<usize>()
     }
 }
 
@@ -237,7 +248,9 @@ mod tests {
     }
 
     fn items(l: &List) -> Vec<String> {
-        l.iter().map(|e| String::from_utf8_lossy(e).into_owned()).collect()
+        l.iter()
+            .map(|e| String::from_utf8_lossy(e).into_owned())
+            .collect()
     }
 
     #[test]
