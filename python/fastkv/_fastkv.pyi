@@ -1,10 +1,10 @@
 """Type stubs for the native module ``fastkv._fastkv``."""
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any, final
+from typing import Any, Literal, TypeVar, final
 
-from typing_extensions import Self, TypeAlias
+from typing_extensions import Self, TypeAlias, deprecated
 
 # What a command argument may be, encoded as redis-py encodes it: bytes-like as is,
 # str as UTF-8, int and float as ``repr()``. ``bool`` and anything else raise DataError.
@@ -16,8 +16,23 @@ _Expiry: TypeAlias = int | timedelta
 _AbsExpiry: TypeAlias = int | datetime
 # A bulk reply: bytes, or str when the store decodes responses.
 _Value: TypeAlias = bytes | str
+# A mapping's key type (Mapping is invariant in it, so a TypeVar, not the union).
+_MK = TypeVar("_MK", bound=_Encodable)
+# A score or score bound: a number, or Redis's text for one ("(1.5", "-inf", "+inf").
+_Score: TypeAlias = float | str | bytes
+# redis-py's ``score_cast_func``: called with each score (a float; bytes or str for ZSCAN).
+_ScoreCast: TypeAlias = Callable[[Any], Any]
+# A set reply (SMEMBERS, SINTER, ...); an alias because ``Store.set`` shadows the builtin.
+_ValueSet: TypeAlias = set[_Value]
 
-__all__ = ["ScanIterator", "ServerHandle", "Store", "__version__", "server_main"]
+__all__ = [
+    "CollectionScanIterator",
+    "ScanIterator",
+    "ServerHandle",
+    "Store",
+    "__version__",
+    "server_main",
+]
 
 __version__: str
 
@@ -152,6 +167,336 @@ class Store:
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
         """Serves this store's keyspace over RESP from background threads."""
 
+    # Hashes
+    def hset(
+        self,
+        name: _Key,
+        key: _Encodable | None = None,
+        value: _Encodable | None = None,
+        mapping: Mapping[_MK, _Encodable] | None = None,
+        items: Iterable[_Encodable] | None = None,
+    ) -> int: ...
+    def hsetnx(self, name: _Key, key: _Encodable, value: _Encodable) -> int: ...
+    def hget(self, name: _Key, key: _Encodable) -> _Value | None: ...
+    def hmget(
+        self, name: _Key, keys: _Encodable | Iterable[_Encodable], *args: _Encodable
+    ) -> list[_Value | None]: ...
+    @deprecated("Use 'hset' instead.")
+    def hmset(self, name: _Key, mapping: Mapping[_MK, _Encodable]) -> bool: ...
+    def hgetall(self, name: _Key) -> dict[_Value, _Value]: ...
+    def hdel(self, name: _Key, *keys: _Encodable) -> int: ...
+    def hexists(self, name: _Key, key: _Encodable) -> bool: ...
+    def hlen(self, name: _Key) -> int: ...
+    def hstrlen(self, name: _Key, key: _Encodable) -> int: ...
+    def hkeys(self, name: _Key) -> list[_Value]: ...
+    def hvals(self, name: _Key) -> list[_Value]: ...
+    def hincrby(self, name: _Key, key: _Encodable, amount: int | str = 1) -> int: ...
+    def hincrbyfloat(self, name: _Key, key: _Encodable, amount: float | str = 1.0) -> float: ...
+    def hrandfield(
+        self, key: _Key, count: int | None = None, withvalues: bool = False
+    ) -> _Value | list[_Value] | list[list[_Value]] | None:
+        """One field (or None); with ``count``, a list of fields, or of ``[field, value]``
+        pairs with ``withvalues``."""
+    def hscan(
+        self,
+        name: _Key,
+        cursor: int | str = 0,
+        match: _Encodable | None = None,
+        count: int | None = None,
+        no_values: bool | None = None,
+    ) -> tuple[int, dict[_Value, _Value] | list[_Value]]:
+        """``(cursor, {field: value})``; ``(cursor, [field, ...])`` with ``no_values``."""
+    def hscan_iter(
+        self,
+        name: _Key,
+        match: _Encodable | None = None,
+        count: int | None = None,
+        no_values: bool | None = None,
+    ) -> CollectionScanIterator:
+        """``(field, value)`` tuples (fields alone with ``no_values``), page by page."""
+
+    # Sets
+    def sadd(self, name: _Key, *values: _Encodable) -> int: ...
+    def srem(self, name: _Key, *values: _Encodable) -> int: ...
+    def smembers(self, name: _Key) -> _ValueSet: ...
+    def sismember(self, name: _Key, value: _Encodable) -> Literal[0, 1]: ...
+    def smismember(
+        self, name: _Key, values: _Encodable | Iterable[_Encodable], *args: _Encodable
+    ) -> list[Literal[0, 1]]: ...
+    def scard(self, name: _Key) -> int: ...
+    def spop(self, name: _Key, count: int | None = None) -> _Value | list[_Value] | None: ...
+    def srandmember(
+        self, name: _Key, number: int | None = None
+    ) -> _Value | list[_Value] | None: ...
+    def smove(self, src: _Key, dst: _Key, value: _Encodable) -> bool: ...
+    def sinter(self, keys: _Key | Iterable[_Key], *args: _Key) -> _ValueSet: ...
+    def sintercard(self, numkeys: int, keys: Iterable[_Key], limit: int = 0) -> int: ...
+    def sunion(self, keys: _Key | Iterable[_Key], *args: _Key) -> _ValueSet: ...
+    def sdiff(self, keys: _Key | Iterable[_Key], *args: _Key) -> _ValueSet: ...
+    def sinterstore(self, dest: _Key, keys: _Key | Iterable[_Key], *args: _Key) -> int: ...
+    def sunionstore(self, dest: _Key, keys: _Key | Iterable[_Key], *args: _Key) -> int: ...
+    def sdiffstore(self, dest: _Key, keys: _Key | Iterable[_Key], *args: _Key) -> int: ...
+    def sscan(
+        self,
+        name: _Key,
+        cursor: int | str = 0,
+        match: _Encodable | None = None,
+        count: int | None = None,
+    ) -> tuple[int, list[_Value]]: ...
+    def sscan_iter(
+        self, name: _Key, match: _Encodable | None = None, count: int | None = None
+    ) -> CollectionScanIterator:
+        """A set's members, page by page."""
+
+    # Sorted sets. Scores are floats unless a ``score_cast_func`` is given (``None``
+    # stands for ``float``, redis-py's default). ``min``/``max`` bounds are numbers or
+    # Redis range strings (``"(1"``, ``"-inf"``, ``"[a"`` for lex ranges).
+    def zadd(
+        self,
+        name: _Key,
+        mapping: Mapping[_MK, _Encodable],
+        nx: bool = False,
+        xx: bool = False,
+        ch: bool = False,
+        incr: bool = False,
+        gt: bool = False,
+        lt: bool = False,
+    ) -> int | float | None:
+        """The number of members added (changed, with ``ch``); with ``incr``, the new score,
+        or None when the update was not applied."""
+    def zincrby(self, name: _Key, amount: _Score, value: _Encodable) -> float: ...
+    def zrem(self, name: _Key, *values: _Encodable) -> int: ...
+    def zcard(self, name: _Key) -> int: ...
+    def zcount(self, name: _Key, min: _Score, max: _Score) -> int: ...
+    def zlexcount(self, name: _Key, min: _Encodable, max: _Encodable) -> int: ...
+    def zscore(self, name: _Key, value: _Encodable) -> float | None: ...
+    def zmscore(self, key: _Key, members: Iterable[_Encodable]) -> list[float | None]: ...
+    def zrank(
+        self,
+        name: _Key,
+        value: _Encodable,
+        withscore: bool = False,
+        score_cast_func: _ScoreCast | None = None,
+    ) -> int | list[Any] | None: ...
+    def zrevrank(
+        self,
+        name: _Key,
+        value: _Encodable,
+        withscore: bool = False,
+        score_cast_func: _ScoreCast | None = None,
+    ) -> int | list[Any] | None: ...
+    def zrange(
+        self,
+        name: _Key,
+        start: _Score,
+        end: _Score,
+        desc: bool = False,
+        withscores: bool = False,
+        score_cast_func: _ScoreCast | None = None,
+        byscore: bool = False,
+        bylex: bool = False,
+        offset: int | None = None,
+        num: int | None = None,
+    ) -> list[Any]:
+        """Members; with ``withscores``, ``[member, score]`` lists."""
+    def zrangestore(
+        self,
+        dest: _Key,
+        name: _Key,
+        start: _Score,
+        end: _Score,
+        byscore: bool = False,
+        bylex: bool = False,
+        desc: bool = False,
+        offset: int | None = None,
+        num: int | None = None,
+    ) -> int: ...
+    def zrevrange(
+        self,
+        name: _Key,
+        start: int,
+        end: int,
+        withscores: bool = False,
+        score_cast_func: _ScoreCast | None = None,
+    ) -> list[Any]: ...
+    def zrangebyscore(
+        self,
+        name: _Key,
+        min: _Score,
+        max: _Score,
+        start: int | None = None,
+        num: int | None = None,
+        withscores: bool = False,
+        score_cast_func: _ScoreCast | None = None,
+    ) -> list[Any]: ...
+    def zrevrangebyscore(
+        self,
+        name: _Key,
+        max: _Score,
+        min: _Score,
+        start: int | None = None,
+        num: int | None = None,
+        withscores: bool = False,
+        score_cast_func: _ScoreCast | None = None,
+    ) -> list[Any]: ...
+    def zrangebylex(
+        self,
+        name: _Key,
+        min: _Encodable,
+        max: _Encodable,
+        start: int | None = None,
+        num: int | None = None,
+    ) -> list[_Value]: ...
+    def zrevrangebylex(
+        self,
+        name: _Key,
+        max: _Encodable,
+        min: _Encodable,
+        start: int | None = None,
+        num: int | None = None,
+    ) -> list[_Value]: ...
+    def zremrangebyrank(self, name: _Key, min: int, max: int) -> int: ...
+    def zremrangebyscore(self, name: _Key, min: _Score, max: _Score) -> int: ...
+    def zremrangebylex(self, name: _Key, min: _Encodable, max: _Encodable) -> int: ...
+    def zpopmin(self, name: _Key, count: int | None = None) -> list[Any]:
+        """``[member, score]``; with ``count``, a list of them."""
+    def zpopmax(self, name: _Key, count: int | None = None) -> list[Any]:
+        """``[member, score]``; with ``count``, a list of them."""
+    def zmpop(
+        self,
+        num_keys: int,
+        keys: Iterable[_Key],
+        min: bool | None = False,
+        max: bool | None = False,
+        count: int | None = 1,
+    ) -> list[Any] | None:
+        """``[key, [[member, score], ...]]``, or None when every key is empty."""
+    def zrandmember(
+        self, key: _Key, count: int | None = None, withscores: bool = False
+    ) -> _Value | list[Any] | None: ...
+    def zunion(
+        self,
+        keys: Iterable[_Key] | Mapping[_MK, float],
+        aggregate: str | None = None,
+        withscores: bool = False,
+        score_cast_func: _ScoreCast | None = None,
+    ) -> list[Any]: ...
+    def zinter(
+        self,
+        keys: Iterable[_Key] | Mapping[_MK, float],
+        aggregate: str | None = None,
+        withscores: bool = False,
+    ) -> list[Any]: ...
+    def zdiff(self, keys: Collection[_Key], withscores: bool = False) -> list[Any]: ...
+    def zunionstore(
+        self,
+        dest: _Key,
+        keys: Iterable[_Key] | Mapping[_MK, float],
+        aggregate: str | None = None,
+    ) -> int: ...
+    def zinterstore(
+        self,
+        dest: _Key,
+        keys: Iterable[_Key] | Mapping[_MK, float],
+        aggregate: str | None = None,
+    ) -> int: ...
+    def zdiffstore(self, dest: _Key, keys: Collection[_Key]) -> int: ...
+    def zintercard(self, numkeys: int, keys: Iterable[_Key], limit: int = 0) -> int: ...
+    def zscan(
+        self,
+        name: _Key,
+        cursor: int | str = 0,
+        match: _Encodable | None = None,
+        count: int | None = None,
+        score_cast_func: _ScoreCast | None = None,
+    ) -> tuple[int, list[tuple[_Value, Any]]]: ...
+    def zscan_iter(
+        self,
+        name: _Key,
+        match: _Encodable | None = None,
+        count: int | None = None,
+        score_cast_func: _ScoreCast | None = None,
+    ) -> CollectionScanIterator:
+        """``(member, score)`` tuples, page by page."""
+
+    # Lists
+    def lpush(self, name: _Key, *values: _Encodable) -> int: ...
+    def rpush(self, name: _Key, *values: _Encodable) -> int: ...
+    def lpushx(self, name: _Key, *values: _Encodable) -> int: ...
+    def rpushx(self, name: _Key, *values: _Encodable) -> int: ...
+    def lpop(self, name: _Key, count: int | None = None) -> _Value | list[_Value] | None: ...
+    def rpop(self, name: _Key, count: int | None = None) -> _Value | list[_Value] | None: ...
+    def llen(self, name: _Key) -> int: ...
+    def lrange(self, name: _Key, start: int, end: int) -> list[_Value]: ...
+    def lindex(self, name: _Key, index: int) -> _Value | None: ...
+    def lset(self, name: _Key, index: int, value: _Encodable) -> bool: ...
+    def linsert(self, name: _Key, where: str, refvalue: _Encodable, value: _Encodable) -> int: ...
+    def lrem(self, name: _Key, count: int, value: _Encodable) -> int: ...
+    def ltrim(self, name: _Key, start: int, end: int) -> bool: ...
+    def lpos(
+        self,
+        name: _Key,
+        value: _Encodable,
+        rank: int | None = None,
+        count: int | None = None,
+        maxlen: int | None = None,
+    ) -> int | list[int] | None: ...
+    def lmove(
+        self, first_list: _Key, second_list: _Key, src: str = "LEFT", dest: str = "RIGHT"
+    ) -> _Value | None: ...
+    def rpoplpush(self, src: _Key, dst: _Key) -> _Value | None: ...
+    def lmpop(
+        self, num_keys: int, *args: _Key, direction: str, count: int | None = 1
+    ) -> list[Any] | None:
+        """``[key, [value, ...]]``, or None when every list is empty."""
+
+    # Blocking list pops: the calling thread waits with the GIL released; ``timeout`` is
+    # in seconds, 0 or None waits forever.
+    def blpop(
+        self, keys: _Key | Iterable[_Key], timeout: float | None = 0
+    ) -> list[_Value] | None: ...
+    def brpop(
+        self, keys: _Key | Iterable[_Key], timeout: float | None = 0
+    ) -> list[_Value] | None: ...
+    def brpoplpush(self, src: _Key, dst: _Key, timeout: float | None = 0) -> _Value | None: ...
+    def blmove(
+        self,
+        first_list: _Key,
+        second_list: _Key,
+        timeout: float,
+        src: str = "LEFT",
+        dest: str = "RIGHT",
+    ) -> _Value | None: ...
+    def blmpop(
+        self, timeout: float, numkeys: int, *args: _Key, direction: str, count: int | None = 1
+    ) -> list[Any] | None: ...
+
+    # SORT
+    def sort(
+        self,
+        name: _Key,
+        start: int | None = None,
+        num: int | None = None,
+        by: _Encodable | None = None,
+        get: _Encodable | Iterable[_Encodable] | None = None,
+        desc: bool = False,
+        alpha: bool = False,
+        store: _Key | None = None,
+        groups: bool | None = False,
+    ) -> list[Any] | int:
+        """The sorted elements (tuples of ``len(get)`` items with ``groups``), or the
+        number stored with ``store``."""
+    def sort_ro(
+        self,
+        key: _Key,
+        start: int | None = None,
+        num: int | None = None,
+        by: _Encodable | None = None,
+        get: _Encodable | Iterable[_Encodable] | None = None,
+        desc: bool = False,
+        alpha: bool = False,
+    ) -> list[Any]: ...
+
     # Mapping face
     def __getitem__(self, key: _Key, /) -> _Value: ...
     def __setitem__(self, key: _Key, value: _Encodable, /) -> None: ...
@@ -166,6 +511,14 @@ class ScanIterator(Iterator[_Value]):
 
     def __iter__(self) -> Self: ...
     def __next__(self) -> _Value: ...
+
+@final
+class CollectionScanIterator(Iterator[Any]):
+    """What ``hscan_iter``, ``sscan_iter`` and ``zscan_iter`` return: a key's elements,
+    one HSCAN/SSCAN/ZSCAN per page."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> Any: ...
 
 @final
 class ServerHandle:

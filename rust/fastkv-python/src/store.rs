@@ -37,12 +37,12 @@ pub(crate) struct PyStore {
     /// thread that finds it taken waits with the GIL released (see [`PyStore::run`]).
     /// Poisoning is ignored: a panic inside a command leaves the `Client` valid.
     client: Mutex<Client>,
-    decode: bool,
+    pub(crate) decode: bool,
 }
 
 impl PyStore {
     /// Runs one command, keeping the GIL unless another thread holds the client.
-    fn run(&self, py: Python<'_>, argv: &[&[u8]]) -> Frame {
+    pub(crate) fn run(&self, py: Python<'_>, argv: &[&[u8]]) -> Frame {
         match self.client.try_lock() {
             Ok(mut c) => self.engine.execute(&mut c, argv),
             Err(TryLockError::Poisoned(p)) => self.engine.execute(&mut p.into_inner(), argv),
@@ -51,22 +51,92 @@ impl PyStore {
     }
 
     /// Runs one command with the GIL released (long commands, or a busy client).
-    fn run_detached(&self, py: Python<'_>, argv: &[&[u8]]) -> Frame {
+    pub(crate) fn run_detached(&self, py: Python<'_>, argv: &[&[u8]]) -> Frame {
         py.detach(|| {
             let mut c = self.client.lock().unwrap_or_else(PoisonError::into_inner);
             self.engine.execute(&mut c, argv)
         })
     }
 
+    /// Whether `argv` names a blocking command (BLPOP, BLMOVE, BZPOPMIN, XREAD...). Cheap for
+    /// everything else: only names starting with b, x or w are looked up.
+    fn may_block(&self, argv: &[&[u8]]) -> bool {
+        let Some(name) = argv.first() else {
+            return false;
+        };
+        matches!(name.first(), Some(b'b' | b'B' | b'x' | b'X' | b'w' | b'W'))
+            && self
+                .engine
+                .command(name)
+                .is_some_and(|c| c.has(fastkv_core::command::BLOCKING))
+    }
+
+    /// Runs a blocking command. If it blocks, the store's client lock is released (other
+    /// threads may use the store, and their pushes are what wakes it) and this thread waits on
+    /// a channel with the GIL released, in slices so that Ctrl-C (a pending signal) can
+    /// interrupt it; the waiter is unregistered before the exception propagates. On the
+    /// deadline, `unblock` picks the timeout reply or a reply delivered meanwhile.
+    pub(crate) fn run_blocking(&self, py: Python<'_>, argv: &[&[u8]]) -> PyResult<Frame> {
+        use fastkv_core::blocking::{Deliver, Outcome};
+        use std::sync::mpsc::{self, RecvTimeoutError};
+        /// How long one wait lasts before signals are checked.
+        const SLICE_MS: u64 = 100;
+        let (tx, mut rx) = mpsc::channel::<Frame>();
+        let outcome = py.detach(|| {
+            let mut tx = Some(tx);
+            let mut waker = || -> Deliver {
+                let tx = tx.take();
+                Box::new(move |f| {
+                    if let Some(tx) = tx {
+                        let _ = tx.send(f);
+                    }
+                })
+            };
+            let mut c = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+            self.engine.execute_or_block(&mut c, argv, &mut waker)
+        });
+        let (id, deadline_ms) = match outcome {
+            Outcome::Reply(f) => return Ok(f),
+            Outcome::Blocked { id, deadline_ms } => (id, deadline_ms),
+        };
+        let blocking = &self.engine.blocking;
+        loop {
+            let now = fastkv_core::time::now_ms();
+            let slice = deadline_ms.map_or(SLICE_MS, |at| at.saturating_sub(now).min(SLICE_MS));
+            // The receiver travels into the GIL-free closure and back (it is not `Sync`).
+            let got;
+            (got, rx) = py.detach(move || {
+                let got = rx.recv_timeout(std::time::Duration::from_millis(slice));
+                (got, rx)
+            });
+            match got {
+                Ok(f) => return Ok(f),
+                Err(RecvTimeoutError::Disconnected) => return Ok(Frame::NullArray),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if deadline_ms.is_some_and(|at| fastkv_core::time::now_ms() >= at) {
+                return Ok(match blocking.unblock(id) {
+                    Some(timeout_reply) => timeout_reply,
+                    // Served as the deadline passed: the reply is on its way.
+                    None => py.detach(move || rx.recv()).unwrap_or(Frame::NullArray),
+                });
+            }
+            if let Err(e) = py.check_signals() {
+                blocking.unblock(id);
+                return Err(e);
+            }
+        }
+    }
+
     /// Runs `head` followed by `rest`.
-    fn run_args(&self, py: Python<'_>, head: &[&[u8]], rest: &[Arg<'_>]) -> Frame {
+    pub(crate) fn run_args(&self, py: Python<'_>, head: &[&[u8]], rest: &[Arg<'_>]) -> Frame {
         let mut argv: Vec<&[u8]> = Vec::with_capacity(head.len() + rest.len());
         argv.extend_from_slice(head);
         argv.extend(rest.iter().map(|a| &**a));
         self.run(py, &argv)
     }
 
-    fn to_py(&self, py: Python<'_>, frame: Frame) -> PyResult<Py<PyAny>> {
+    pub(crate) fn to_py(&self, py: Python<'_>, frame: Frame) -> PyResult<Py<PyAny>> {
         reply::to_py(py, frame, self.decode)
     }
 
@@ -356,7 +426,9 @@ impl PyStore {
             heap = owned.iter().map(|a| &**a).collect();
             &heap
         };
-        let frame = if is_long(argv) {
+        let frame = if self.may_block(argv) {
+            self.run_blocking(py, argv)?
+        } else if is_long(argv) {
             self.run_detached(py, argv)
         } else {
             self.run(py, argv)
