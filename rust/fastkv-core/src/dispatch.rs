@@ -67,10 +67,14 @@ impl<'a> Ctx<'a> {
     /// that leave data where a blocking command waits (a push, LMOVE's destination...). Cheap
     /// when nobody is blocked.
     pub fn signal_ready(&mut self, key: &[u8]) {
+        self.signal_ready_in(self.client.db, key);
+    }
+
+    /// [`Ctx::signal_ready`] for a key of database `db` (MOVE, COPY ... DB).
+    pub fn signal_ready_in(&mut self, db: usize, key: &[u8]) {
         if !self.engine.blocking.anyone_waiting() {
             return;
         }
-        let db = self.client.db;
         if !self.ready.iter().any(|(d, k)| *d == db && k == key) {
             self.ready.push((db, key.to_vec()));
         }
@@ -91,7 +95,25 @@ impl<'a> Ctx<'a> {
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> Option<Entry> {
         let (db, now) = (self.client.db, self.now);
         self.dirty += 1;
-        self.ks.set(db, key, value, keep_ttl, now)
+        let wakes = may_wake(&value);
+        let old = self.ks.set(db, key, value, keep_ttl, now);
+        if wakes {
+            self.signal_ready(key);
+        }
+        old
+    }
+
+    /// Stores a whole entry (value and deadline) in database `db`, replacing any previous one
+    /// (RENAME, MOVE, COPY, RESTORE). Like every key creation in Redis, a list or sorted set
+    /// stored this way may serve blocked clients.
+    pub fn insert_entry(&mut self, db: usize, key: &[u8], entry: Entry) -> Option<Entry> {
+        let now = self.now;
+        let wakes = may_wake(&entry.value);
+        let old = self.ks.insert_entry(db, key, entry, now);
+        if wakes {
+            self.signal_ready_in(db, key);
+        }
+        old
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
@@ -362,6 +384,11 @@ enum Ran {
     },
     /// A re-run that found nothing.
     WouldBlock,
+}
+
+/// Whether a value of this type can serve a blocked client (BLPOP..., BZPOPMIN...).
+fn may_wake(value: &Value) -> bool {
+    matches!(value, Value::List(_) | Value::ZSet(_))
 }
 
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` — Redis 7.0's exact text.

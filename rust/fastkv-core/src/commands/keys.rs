@@ -134,7 +134,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, nx: bool) -> Result<Fr
     let Some(entry) = ctx.ks.remove(db, src, now) else {
         return Err(OpError::NoSuchKey);
     };
-    ctx.ks.insert_entry(db, dst, entry, now);
+    ctx.insert_entry(db, dst, entry);
     ctx.dirty += 1;
     Ok(reply(true))
 }
@@ -167,7 +167,7 @@ fn cmd_move(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let Some(entry) = ctx.ks.remove(db, key, now) else {
         return Ok(Frame::Integer(0));
     };
-    ctx.ks.insert_entry(dst_db, key, entry, now);
+    ctx.insert_entry(dst_db, key, entry);
     ctx.dirty += 1;
     Ok(Frame::Integer(1))
 }
@@ -201,7 +201,7 @@ fn cmd_copy(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     if ctx.ks.exists(dst_db, dst, now) && !replace {
         return Ok(Frame::Integer(0));
     }
-    ctx.ks.insert_entry(dst_db, dst, copy, now);
+    ctx.insert_entry(dst_db, dst, copy);
     ctx.dirty += 1;
     Ok(Frame::Integer(1))
 }
@@ -741,7 +741,7 @@ fn cmd_restore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
         entry.lru = ((now / 1000) as u32).saturating_sub(idle);
     }
     let _ = freq;
-    ctx.ks.insert_entry(db, key, entry, now);
+    ctx.insert_entry(db, key, entry);
     ctx.dirty += 1;
     Ok(Frame::OK)
 }

@@ -1088,6 +1088,30 @@ mod tests {
     }
 
     #[test]
+    fn any_list_creation_wakes_waiters() {
+        let mut s = Session::new();
+        s.run(&["RPUSH", "src", "r"]);
+        let (_, by_rename) = block(&s, &["BLPOP", "renamed", "0"]);
+        s.run(&["RENAME", "src", "renamed"]);
+        assert_eq!(by_rename.try_recv().ok(), Some(arr(&["renamed", "r"])));
+
+        s.run(&["RPUSH", "src", "c"]);
+        let (_, by_copy) = block(&s, &["BLPOP", "copied", "0"]);
+        s.run(&["COPY", "src", "copied"]);
+        assert_eq!(by_copy.try_recv().ok(), Some(arr(&["copied", "c"])));
+
+        let payload = match s.run(&["DUMP", "src"]) {
+            Frame::Bulk(b) => b,
+            other => panic!("{other:?}"),
+        };
+        let (_, by_restore) = block(&s, &["BLPOP", "restored", "0"]);
+        let args: Vec<&[u8]> = vec![b"RESTORE", b"restored", b"0", &payload];
+        s.engine.execute(&mut s.client, &args);
+        assert_eq!(by_restore.try_recv().ok(), Some(arr(&["restored", "c"])));
+        assert_eq!(s.engine.blocking.blocked_clients(), 0);
+    }
+
+    #[test]
     fn unblock_and_no_block() {
         let mut s = Session::new();
         let (id, rx) = block(&s, &["BLPOP", "q", "0.5"]);
