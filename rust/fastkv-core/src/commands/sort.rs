@@ -11,13 +11,14 @@
 //! read consistently, nothing touches an unlocked shard) beats the lock overhead. The key spec
 //! still names the source key (and STORE's destination, via `keys_fn`) for COMMAND GETKEYS.
 //!
-//! Lists are not a fastkv type yet: [`load_elements`] is the single place where they plug in
-//! (source), and [`store_list`] the single place for STORE's destination.
+//! Lists plug in at two places: [`load_elements`] (a list source) and [`store_list`] (STORE's
+//! destination, always a list).
 
-use crate::command::{parse_float, Args, CommandSpec, ALL_KEYS, DENYOOM, KEY1, READONLY, WRITE};
+use crate::command::{Args, CommandSpec, ALL_KEYS, DENYOOM, KEY1, READONLY, WRITE};
+use crate::commands::zset::{c_str, strtod};
 use crate::dispatch::Ctx;
 use crate::error::OpError;
-use crate::types::Value;
+use crate::types::{List, Value};
 use fastkv_resp::Frame;
 use std::cmp::Ordering;
 
@@ -32,7 +33,8 @@ struct SortOptions<'a> {
     /// (offset, count) as given.
     limit: Option<(i64, i64)>,
     by: Option<&'a [u8]>,
-    /// BY with a pattern without `*` (conventionally `nosort`): keep the source order.
+    /// A BY pattern without `*` (conventionally `nosort`) was given: keep the source order.
+    /// Sticky, as in Redis: a later BY with a `*` replaces `by` but sorting stays off.
     dontsort: bool,
     gets: Vec<&'a [u8]>,
     store: Option<&'a [u8]>,
@@ -64,7 +66,7 @@ fn parse_options<'a>(args: &mut Args<'a>, readonly: bool) -> Result<SortOptions<
             o.store = Some(args.next_bytes()?);
         } else if is("BY") && left >= 1 {
             let p = args.next_bytes()?;
-            o.dontsort = !p.contains(&b'*');
+            o.dontsort |= !p.contains(&b'*');
             o.by = Some(p);
         } else if is("GET") && left >= 1 {
             o.gets.push(args.next_bytes()?);
@@ -95,13 +97,17 @@ fn lookup_by_pattern(ctx: &mut Ctx<'_>, pattern: &[u8], elem: &[u8]) -> Option<V
     key.extend_from_slice(key_tail);
     let v = ctx.value(&key)?;
     match field {
-        Some(f) => v.as_hash().ok()?.get(f).map(<[u8]>::to_vec),
+        Some(f) => v.as_hash().ok()?.get(f).map(|v| v.to_vec()),
         None => v.as_str().ok().map(|s| s.to_vec()),
     }
 }
 
 /// The source's elements in their natural order (list order, set iteration order, sorted set
 /// ascending), or WRONGTYPE. A missing key is empty.
+///
+/// A sorted set is converted to `skiplist` on the way, whatever its size and whatever the
+/// options (SORT_RO too): Redis 7.0's SORT does so before reading it, and `OBJECT ENCODING`
+/// shows it afterwards.
 fn load_elements(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<(Vec<Vec<u8>>, bool), OpError> {
     let is_set;
     let elems = match ctx.value(key) {
@@ -115,28 +121,31 @@ fn load_elements(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<(Vec<Vec<u8>>, bool), 
         }
         Some(Value::ZSet(z)) => {
             is_set = false;
+            z.convert_to_skiplist();
             z.iter().map(|it| it.member.to_vec()).collect()
         }
-        // LISTS PLUG IN HERE: `Some(Value::List(l)) => l.iter().map(..).collect()` (list
-        // order; DESC with BY nosort then reverses it, as for sorted sets).
+        // List order; DESC with BY nosort then reverses it, as for sorted sets.
+        Some(Value::List(l)) => {
+            is_set = false;
+            l.iter().map(<[u8]>::to_vec).collect()
+        }
         Some(_) => return Err(OpError::WrongType),
     };
     Ok((elems, is_set))
 }
 
-/// STORE's destination: a list of `values`, or the key deleted when there are none.
+/// STORE's destination: a list of `values` replacing whatever was there (TTL included), or
+/// the key deleted when there are none. Returns the number stored.
 fn store_list(ctx: &mut Ctx<'_>, dst: &[u8], values: Vec<Vec<u8>>) -> Result<Frame, OpError> {
-    let n = values.len() as i64;
+    let n = values.len();
     if values.is_empty() {
         ctx.remove(dst);
         return Ok(Frame::Integer(0));
     }
-    // LISTS PLUG IN HERE: `ctx.set(dst, Value::List(List::from(values)), false)`. Until the
-    // list type exists there is nothing Redis-compatible to store.
-    let _ = n;
-    Err(OpError::err(
-        "SORT ... STORE is not supported yet: fastkv has no list type",
-    ))
+    ctx.set(dst, Value::List(List::from_items(values)), false);
+    // Redis counts one change per stored element (`set` counted one).
+    ctx.dirty += n as u64 - 1;
+    Ok(Frame::Integer(n as i64))
 }
 
 /// A sort key: the number or bytes an element is compared by.
@@ -270,9 +279,13 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, readonly: bool) -> Resul
     Ok(Frame::Array(out))
 }
 
-/// A numeric weight as Redis's `strtod` check reads it; None if not a number.
+/// A numeric weight as SORT reads it with C's `strtod`: leading spaces, hex floats and the
+/// empty string (0) pass; it must reach the end of the C string (bytes up to a NUL), not be
+/// NaN and not set `ERANGE` (overflow, underflow, an inexact subnormal). None otherwise.
 fn parse_sort_number(b: &[u8]) -> Option<f64> {
-    parse_float(b)
+    let c = c_str(b);
+    let r = strtod(c);
+    (r.len == c.len() && !r.erange && !r.value.is_nan()).then_some(r.value)
 }
 
 /// SORT's keys: the source, and STORE's destination when given.
@@ -322,6 +335,99 @@ mod tests {
 
     fn arr(items: &[&str]) -> Frame {
         Frame::Array(items.iter().map(|s| bulk(s)).collect())
+    }
+
+    #[test]
+    fn sort_converts_sorted_sets_to_skiplist() {
+        let mut s = Session::new();
+        let enc = |s: &mut Session, k: &str| s.run(&["OBJECT", "ENCODING", k]);
+        s.run(&["ZADD", "z", "1", "a", "2", "b"]);
+        // Option errors come first and leave the set alone.
+        assert_eq!(
+            s.run(&["SORT", "z", "LIMIT", "x", "1"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(s.run(&["SORT", "z", "FOO"]), err("ERR syntax error"));
+        assert_eq!(enc(&mut s, "z"), bulk("listpack"));
+        // Any SORT that reads it converts it, even one that then fails, and SORT_RO.
+        assert_eq!(
+            s.run(&["SORT", "z"]),
+            err("ERR One or more scores can't be converted into double")
+        );
+        assert_eq!(enc(&mut s, "z"), bulk("skiplist"));
+        s.run(&["ZADD", "z2", "1", "a"]);
+        assert_eq!(s.run(&["SORT_RO", "z2", "BY", "nosort"]), arr(&["a"]));
+        assert_eq!(enc(&mut s, "z2"), bulk("skiplist"));
+        assert_eq!(s.run(&["ZRANGE", "z", "0", "-1"]), arr(&["a", "b"]));
+    }
+
+    #[test]
+    fn store_writes_a_list() {
+        let mut s = Session::new();
+        s.run(&["SADD", "s", "3", "1", "2"]);
+        s.run(&["SET", "dst", "x", "EX", "100"]);
+        assert_eq!(s.run(&["SORT", "s", "DESC", "STORE", "dst"]), int(3));
+        assert_eq!(s.run(&["TYPE", "dst"]), Frame::Simple("list".into()));
+        assert_eq!(s.run(&["TTL", "dst"]), int(-1));
+        assert_eq!(s.run(&["LRANGE", "dst", "0", "-1"]), arr(&["3", "2", "1"]));
+        // A list source keeps its order with BY nosort; DESC reverses it.
+        assert_eq!(
+            s.run(&["SORT", "dst", "BY", "nosort", "DESC"]),
+            arr(&["1", "2", "3"])
+        );
+        // A set with BY nosort and STORE is sorted (ALPHA) for determinism.
+        s.run(&["SADD", "t", "b", "a", "c"]);
+        assert_eq!(s.run(&["SORT", "t", "BY", "nosort", "STORE", "d2"]), int(3));
+        assert_eq!(s.run(&["LRANGE", "d2", "0", "-1"]), arr(&["a", "b", "c"]));
+        // Nothing to store deletes the destination.
+        assert_eq!(s.run(&["SORT", "nokey", "STORE", "dst"]), int(0));
+        assert_eq!(s.run(&["EXISTS", "dst"]), int(0));
+    }
+
+    #[test]
+    fn by_without_star_turns_sorting_off_for_good() {
+        let mut s = Session::new();
+        s.run(&["ZADD", "z", "3", "x", "1", "y", "2", "w"]);
+        s.run(&["SET", "w_x", "1"]);
+        s.run(&["SET", "w_y", "3"]);
+        s.run(&["SET", "w_w", "2"]);
+        assert_eq!(s.run(&["SORT", "z", "BY", "w_*"]), arr(&["x", "w", "y"]));
+        assert_eq!(
+            s.run(&["SORT", "z", "BY", "nosort", "BY", "w_*"]),
+            arr(&["y", "w", "x"])
+        );
+        assert_eq!(
+            s.run(&["SORT", "z", "BY", "w_*", "BY", "nosort", "DESC"]),
+            arr(&["x", "w", "y"])
+        );
+    }
+
+    #[test]
+    fn numeric_weights_read_like_strtod() {
+        let mut s = Session::new();
+        s.run(&["SADD", "s", "a", "b"]);
+        s.run(&["SET", "w_b", "1"]);
+        // Accepted: leading space, hex, the empty string (0), an exact hex subnormal.
+        for (w, want) in [
+            (" 5", ["b", "a"]),
+            ("0x10", ["b", "a"]),
+            ("", ["a", "b"]),
+            ("0x1p-1074", ["a", "b"]),
+            ("inf", ["b", "a"]),
+        ] {
+            s.run(&["SET", "w_a", w]);
+            assert_eq!(s.run(&["SORT", "s", "BY", "w_*"]), arr(&want), "{w:?}");
+        }
+        // Refused: trailing junk, NaN, and any range error (overflow, underflow, inexact
+        // subnormal).
+        for w in ["5 ", "nan", "1e400", "1e-400", "1e-310", "x"] {
+            s.run(&["SET", "w_a", w]);
+            assert_eq!(
+                s.run(&["SORT", "s", "BY", "w_*"]),
+                err("ERR One or more scores can't be converted into double"),
+                "{w:?}"
+            );
+        }
     }
 
     #[test]

@@ -13,17 +13,282 @@
 //! BZPOPMIN/BZPOPMAX/BZMPOP.
 
 use crate::command::{
-    keys, parse_float, parse_int, Args, CommandSpec, DENYOOM, FAST, KEY1, NONDETERMINISTIC,
-    READONLY, WRITE,
+    keys, parse_int, Args, CommandSpec, DENYOOM, FAST, KEY1, NONDETERMINISTIC, READONLY, WRITE,
 };
+use crate::commands::hash::{scan_reply, ScanOptions};
+use crate::commands::keys::parse_cursor;
 use crate::dispatch::Ctx;
 use crate::error::OpError;
-use crate::glob::glob_match;
 use crate::types::zset::{cmp_key, AddFlags, AddOutcome, Item, Limits, NanScore};
 use crate::types::{Set, Value, ZSet};
 use fastkv_resp::float::fmt_g17;
 use fastkv_resp::Frame;
 use std::collections::HashMap;
+
+// =============================================================================================
+// Score parsing: C's strtod, as Redis's three score parsers use it
+// =============================================================================================
+//
+// Redis reads sorted-set scores with glibc's `strtod` (C locale), wrapped three ways:
+// - `string2d` (ZADD, ZINCRBY, WEIGHTS): the whole argument must be read, no leading space,
+//   no NaN, and an out-of-range result (overflow to ±inf, underflow to 0) is refused — so
+//   `0x10` is 16, `1e400` and `1e-400` are errors, `inf` is fine.
+// - `zslParseRange` (ZCOUNT, ZRANGEBYSCORE, ...): strtod must stop at the end of the C string,
+//   and the result must not be NaN. Leading spaces, `1e400` (= inf) and the empty string
+//   (no conversion: 0) all pass, so a bare `(` is "exclusive 0".
+// - SORT's weights: as the range parser, but any `ERANGE` (including an inexact subnormal) is
+//   refused.
+// `command.rs::parse_float` models `string2d` minus hex floats and range errors; these are
+// the exact rules, kept here for the sorted-set family and SORT.
+
+/// What C's `strtod` makes of a byte string: the value, how many bytes it read (0: no
+/// conversion) and whether it set `errno = ERANGE`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Strtod {
+    pub value: f64,
+    pub len: usize,
+    pub erange: bool,
+}
+
+/// C's `isspace` in the C locale.
+fn c_isspace(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// The bytes C sees of an argument: up to the first NUL.
+pub(crate) fn c_str(s: &[u8]) -> &[u8] {
+    let end = s.iter().position(|&c| c == 0).unwrap_or(s.len());
+    s.get(..end).unwrap_or(s)
+}
+
+/// Number of leading bytes of `s` satisfying `f`.
+fn span(s: &[u8], f: impl Fn(u8) -> bool) -> usize {
+    s.iter().take_while(|&&c| f(c)).count()
+}
+
+/// `eq_ignore_ascii_case` on a prefix.
+fn starts_with_ci(s: &[u8], word: &[u8]) -> bool {
+    s.get(..word.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(word))
+}
+
+/// glibc's `strtod` in the C locale: leading white space, a sign, then `inf`/`infinity`,
+/// `nan`/`nan(chars)`, a hexadecimal float (`0x1.8p3`) or a decimal one (`1.5e3`, `.5`, `1.`),
+/// correctly rounded. `erange` is set on overflow (±inf from finite digits) and on an inexact
+/// result below the normal range (0 or subnormal), as glibc does. Decimal subnormals are
+/// taken as inexact (an exact one needs ~750 significant digits).
+pub(crate) fn strtod(s: &[u8]) -> Strtod {
+    let none = Strtod {
+        value: 0.0,
+        len: 0,
+        erange: false,
+    };
+    let ws = span(s, c_isspace);
+    let mut i = ws;
+    let neg = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let signed = |v: f64| if neg { -v } else { v };
+    let rest = s.get(i..).unwrap_or(&[]);
+    if starts_with_ci(rest, b"inf") {
+        let n = if starts_with_ci(rest, b"infinity") {
+            8
+        } else {
+            3
+        };
+        return Strtod {
+            value: signed(f64::INFINITY),
+            len: i + n,
+            erange: false,
+        };
+    }
+    if starts_with_ci(rest, b"nan") {
+        let mut n = 3;
+        if rest.get(3) == Some(&b'(') {
+            let inner = span(rest.get(4..).unwrap_or(&[]), |c| {
+                c.is_ascii_alphanumeric() || c == b'_'
+            });
+            if rest.get(4 + inner) == Some(&b')') {
+                n = 4 + inner + 1;
+            }
+        }
+        return Strtod {
+            value: signed(f64::NAN),
+            len: i + n,
+            erange: false,
+        };
+    }
+    let hex = (rest.starts_with(b"0x") || rest.starts_with(b"0X"))
+        && match rest.get(2) {
+            Some(c) if c.is_ascii_hexdigit() => true,
+            Some(b'.') => rest.get(3).is_some_and(u8::is_ascii_hexdigit),
+            _ => false,
+        };
+    let r = if hex {
+        strtod_hex(rest.get(2..).unwrap_or(&[])).map(|(v, n, e)| (v, n + 2, e))
+    } else {
+        strtod_dec(rest)
+    };
+    match r {
+        Some((v, n, erange)) => Strtod {
+            value: signed(v),
+            len: i + n,
+            erange,
+        },
+        None => none,
+    }
+}
+
+/// Length of an exponent part (`e-12`, `p+3`) at the start of `s`, with its value saturated
+/// (far beyond any double's range); (0, 0) when there is none (a bare `e` is not read).
+fn exponent(s: &[u8], marker: u8) -> (usize, i64) {
+    if !s.first().is_some_and(|c| c.eq_ignore_ascii_case(&marker)) {
+        return (0, 0);
+    }
+    let (neg, at) = match s.get(1) {
+        Some(b'-') => (true, 2),
+        Some(b'+') => (false, 2),
+        _ => (false, 1),
+    };
+    let digits = s.get(at..).unwrap_or(&[]);
+    let n = span(digits, |c| c.is_ascii_digit());
+    if n == 0 {
+        return (0, 0);
+    }
+    let v = digits.iter().take(n).fold(0i64, |acc, &d| {
+        acc.saturating_mul(10)
+            .saturating_add(i64::from(d - b'0'))
+            .min(1 << 40)
+    });
+    (at + n, if neg { -v } else { v })
+}
+
+/// A decimal float at the start of `s` (no sign): (value, bytes read, erange).
+fn strtod_dec(s: &[u8]) -> Option<(f64, usize, bool)> {
+    let int = span(s, |c| c.is_ascii_digit());
+    let mut n = int;
+    let mut frac = 0;
+    if s.get(n) == Some(&b'.') {
+        frac = span(s.get(n + 1..).unwrap_or(&[]), |c| c.is_ascii_digit());
+        n += 1 + frac;
+    }
+    if int + frac == 0 {
+        return None;
+    }
+    let nonzero = s.iter().take(n).any(|c| matches!(c, b'1'..=b'9'));
+    n += exponent(s.get(n..).unwrap_or(&[]), b'e').0;
+    let text = std::str::from_utf8(s.get(..n)?).ok()?;
+    let v: f64 = text.parse().ok()?;
+    let erange = v.is_infinite() || (nonzero && v.abs() < f64::MIN_POSITIVE);
+    Some((v, n, erange))
+}
+
+/// `q * 2^exp`, exact whenever the result is representable (scaling in steps that each stay
+/// exact), ±inf on overflow.
+fn ldexp(q: f64, mut exp: i64) -> f64 {
+    let mut v = q;
+    while exp != 0 && v != 0.0 && v.is_finite() {
+        let step = exp.clamp(-1022, 1023);
+        // 2^step as a double: biased exponent field, empty mantissa.
+        let p = f64::from_bits(((step + 1023) as u64) << 52);
+        v *= p;
+        exp -= step;
+    }
+    v
+}
+
+/// A hexadecimal float after its `0x` (no sign): (value, bytes read, erange). Rounds to
+/// nearest-even at the precision of the result (53 bits, fewer when subnormal).
+fn strtod_hex(s: &[u8]) -> Option<(f64, usize, bool)> {
+    let mut mant: u64 = 0;
+    let mut exp: i64 = 0;
+    let mut sticky = false;
+    let mut n = 0;
+    let mut seen_dot = false;
+    let mut digits = 0;
+    while let Some(&c) = s.get(n) {
+        if c == b'.' && !seen_dot {
+            seen_dot = true;
+            n += 1;
+            continue;
+        }
+        let Some(d) = (c as char).to_digit(16) else {
+            break;
+        };
+        digits += 1;
+        if mant >> 60 == 0 {
+            mant = mant << 4 | u64::from(d);
+            if seen_dot {
+                exp -= 4;
+            }
+        } else {
+            sticky |= d != 0;
+            if !seen_dot {
+                exp += 4;
+            }
+        }
+        n += 1;
+    }
+    if digits == 0 {
+        return None;
+    }
+    let (elen, e) = exponent(s.get(n..).unwrap_or(&[]), b'p');
+    n += elen;
+    exp = exp.saturating_add(e);
+    if mant == 0 {
+        return Some((0.0, n, false));
+    }
+    // Keep `prec` bits: 53, or fewer for a subnormal result (top bit below 2^-1022).
+    let bits = i64::from(64 - mant.leading_zeros());
+    let top = bits - 1 + exp;
+    let prec = if top >= -1022 { 53 } else { top + 1075 };
+    let shift = (bits - prec).max(0);
+    let (q, inexact) = if shift == 0 {
+        (u128::from(mant), sticky)
+    } else if shift > 100 {
+        (0, true)
+    } else {
+        let m = u128::from(mant);
+        let q = m >> shift;
+        let rem = m & ((1u128 << shift) - 1);
+        let half = 1u128 << (shift - 1);
+        let up = rem > half || (rem == half && (sticky || q & 1 == 1));
+        (q + u128::from(up), rem != 0 || sticky)
+    };
+    let v = ldexp(q as f64, exp + shift);
+    let erange = v.is_infinite() || (inexact && v < f64::MIN_POSITIVE);
+    Some((v, n, erange))
+}
+
+/// A score as ZADD, ZINCRBY and WEIGHTS read it (Redis's `string2d`): all of the argument,
+/// no leading space, not NaN, not out of range (`1e400`, `1e-400`); hex floats accepted.
+pub(crate) fn parse_score(s: &[u8]) -> Option<f64> {
+    let r = strtod(s);
+    let out_of_range = r.erange && (r.value.is_infinite() || r.value == 0.0);
+    let ok = !s.is_empty()
+        && !s.first().is_some_and(|&c| c_isspace(c))
+        && r.len == s.len()
+        && !out_of_range
+        && !r.value.is_nan();
+    ok.then_some(r.value)
+}
+
+/// A bound of a score range after its optional `(` (Redis's `zslParseRange`): strtod must
+/// reach the end of the C string and not give NaN. Leading spaces, `1e400` (inf) and the empty
+/// string (0) are accepted.
+fn parse_range_float(s: &[u8]) -> Option<f64> {
+    let c = c_str(s);
+    let r = strtod(c);
+    (r.len == c.len() && !r.value.is_nan()).then_some(r.value)
+}
 
 // =============================================================================================
 // Shared pieces: lookups, ranges, replies
@@ -80,8 +345,8 @@ struct ScoreRange {
 
 fn parse_score_bound(b: &[u8]) -> Option<(f64, bool)> {
     match b.strip_prefix(b"(") {
-        Some(rest) => parse_float(rest).map(|v| (v, true)),
-        None => parse_float(b).map(|v| (v, false)),
+        Some(rest) => parse_range_float(rest).map(|v| (v, true)),
+        None => parse_range_float(b).map(|v| (v, false)),
     }
 }
 
@@ -298,7 +563,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, incr_cmd: bool) -> Resul
     let mut pairs = Vec::with_capacity(rest.len() / 2);
     for p in rest.chunks_exact(2) {
         if let [score, member] = p {
-            pairs.push((parse_float(score).ok_or(OpError::NotFloat)?, *member));
+            pairs.push((parse_score(score).ok_or(OpError::NotFloat)?, *member));
         }
     }
     let lim = limits(ctx);
@@ -544,7 +809,6 @@ fn zrange_generic(
     let mut withscores = false;
     let mut rev = fixed_rev;
     let (mut offset, mut limit) = (0i64, -1i64);
-    let mut has_limit = false;
     while let Some(opt) = args.peek() {
         let left = args.remaining() - 1;
         if !store && opt.eq_ignore_ascii_case(b"WITHSCORES") {
@@ -554,7 +818,6 @@ fn zrange_generic(
             args.next_bytes()?;
             offset = args.next_i64()?;
             limit = args.next_i64()?;
-            has_limit = true;
         } else if rev.is_none() && opt.eq_ignore_ascii_case(b"REV") {
             args.next_bytes()?;
             rev = Some(true);
@@ -572,7 +835,8 @@ fn zrange_generic(
     if rtype == RangeType::Auto {
         rtype = RangeType::Rank;
     }
-    if has_limit && rtype == RangeType::Rank {
+    // As Redis, the conflict is judged on the count alone: `LIMIT 5 -1` (no limit) passes.
+    if limit != -1 && rtype == RangeType::Rank {
         return Err(OpError::err(
             "syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
         ));
@@ -744,13 +1008,16 @@ pub fn op_zpop(
 /// ZPOPMIN / ZPOPMAX: `<cmd> key [count]`.
 fn zpop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, max: bool) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
+    // More than one argument after the key is a syntax error before the count is read.
+    if args.remaining() > 1 {
+        return Err(OpError::Syntax);
+    }
     let count = match args.peek() {
         Some(_) => {
             let c = parse_int(args.next_bytes()?)
                 .ok()
                 .filter(|c| *c >= 0)
                 .ok_or(OpError::err("value is out of range, must be positive"))?;
-            args.finish()?;
             Some(usize::try_from(c).unwrap_or(usize::MAX))
         }
         None => None,
@@ -862,15 +1129,17 @@ fn keys_store_numkeys_2(argv: &[&[u8]]) -> Vec<usize> {
 // ZRANDMEMBER
 // =============================================================================================
 
-/// Beyond this many items ZRANDMEMBER refuses a negative count (Redis would try to build the
-/// reply and run out of memory).
+/// Beyond this many items ZRANDMEMBER refuses a negative count on an existing set (Redis would
+/// try to build the reply and run out of memory) with `value is out of range`.
 const RANDMEMBER_MAX: u64 = 1 << 32;
 
 /// `ZRANDMEMBER key [count [WITHSCORES]]`
 ///
 /// No count: one random member or null. A positive count: that many distinct members (all of
 /// them if fewer); negative: |count| members, repeats allowed. An empty array for a missing
-/// key or count 0.
+/// key or count 0. Checked in Redis's order: the count is an integer in `-LONG_MAX..=LONG_MAX`
+/// (`value is out of range, value must between ...`), then the syntax, then with WITHSCORES
+/// `|count| <= LONG_MAX / 2` (`value is out of range`), then the key.
 fn cmd_zrandmember(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     use rand::Rng;
     let key = args.next_bytes()?;
@@ -887,14 +1156,24 @@ fn cmd_zrandmember(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpEr
     };
     args.next_bytes()?;
     let l = parse_int(count_arg)?;
+    if l == i64::MIN {
+        return Err(OpError::msg(format!(
+            "value is out of range, value must between {} and {}",
+            -i64::MAX,
+            i64::MAX
+        )));
+    }
     let withscores = args.eat("WITHSCORES");
     args.finish()?;
-    if (withscores && l < -(i64::MAX / 2)) || l.unsigned_abs() > RANDMEMBER_MAX {
+    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
         return Err(OpError::err("value is out of range"));
     }
     let Some(z) = zset_mut(ctx, key)? else {
         return Ok(Frame::Array(Vec::new()));
     };
+    if l < 0 && l.unsigned_abs() > RANDMEMBER_MAX && !z.is_empty() {
+        return Err(OpError::err("value is out of range"));
+    }
     let len = z.len();
     let count = l.unsigned_abs() as usize;
     let mut rng = rand::thread_rng();
@@ -1154,7 +1433,7 @@ fn setop_generic(
         if op != SetOp::Diff && !card_only && remaining > n && is("WEIGHTS") {
             for (i, w) in weights.iter_mut().enumerate() {
                 let arg = opts.get(j + 1 + i).ok_or(OpError::Syntax)?;
-                *w = parse_float(arg).ok_or(OpError::err("weight value is not a float"))?;
+                *w = parse_score(arg).ok_or(OpError::err("weight value is not a float"))?;
             }
             j += 1 + n;
         } else if op != SetOp::Diff && !card_only && remaining >= 2 && is("AGGREGATE") {
@@ -1249,65 +1528,23 @@ fn cmd_zintercard(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpErr
 // ZSCAN
 // =============================================================================================
 
-/// Iterations of the member table per requested element before a ZSCAN call gives up (sparse
-/// tables), as Redis's `scanGenericCommand` bounds it.
-const SCAN_STEPS_PER_ITEM: i64 = 10;
-
-/// A cursor as C's `strtoull` reads it: `ERR invalid cursor` otherwise.
-fn parse_cursor(arg: &[u8]) -> Result<u64, OpError> {
-    let invalid = || OpError::err("invalid cursor");
-    let (neg, digits) = match arg.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    let mut n: u64 = 0;
-    for &d in digits {
-        n = n
-            .checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(d - b'0')))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if neg { n.wrapping_neg() } else { n })
-}
-
 /// `ZSCAN key cursor [MATCH pattern] [COUNT count]` — `[next cursor, [member, score, ...]]`,
 /// scores as bulk strings in both protocols. A listpack comes back whole (cursor 0); a
 /// skiplist is walked through its member table with SCAN's guarantees.
+///
+/// Order, as Redis (and HSCAN/SSCAN): the cursor must parse (`ERR invalid cursor`); a missing
+/// key answers `[0, []]` without looking at the options; WRONGTYPE; then the options.
 fn cmd_zscan(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let mut cursor = parse_cursor(args.next_bytes()?)?;
-    let mut count = 10i64;
-    let mut pattern: Option<&[u8]> = None;
-    while let Some(opt) = args.peek() {
-        if args.remaining() < 2 {
-            return Err(OpError::Syntax);
-        }
-        args.next_bytes()?;
-        if opt.eq_ignore_ascii_case(b"COUNT") {
-            count = args.next_i64()?;
-            if count < 1 {
-                return Err(OpError::Syntax);
-            }
-        } else if opt.eq_ignore_ascii_case(b"MATCH") {
-            pattern = Some(args.next_bytes()?).filter(|p| *p != b"*");
-        } else {
-            return Err(OpError::Syntax);
-        }
-    }
-    let mut out = Vec::new();
     let Some(z) = zset_mut(ctx, key)? else {
-        return Ok(Frame::Array(vec![
-            Frame::Bulk(b"0".to_vec()),
-            Frame::Array(out),
-        ]));
+        return Ok(scan_reply(0, Vec::new()));
     };
+    let opts = ScanOptions::parse(args)?;
+    let mut out = Vec::new();
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
-    let want = usize::try_from(count).unwrap_or(usize::MAX);
-    let mut steps = count.saturating_mul(SCAN_STEPS_PER_ITEM);
+    let want = usize::try_from(opts.count).unwrap_or(usize::MAX);
+    let mut steps = opts.max_steps();
     loop {
         cursor = z.scan_step(cursor, |m, s| found.push((m.to_vec(), s)));
         steps -= 1;
@@ -1317,16 +1554,13 @@ fn cmd_zscan(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
         }
     }
     for (m, s) in found {
-        if pattern.is_some_and(|p| !glob_match(p, &m, false)) {
+        if !opts.matches(&m) {
             continue;
         }
         out.push(Frame::Bulk(m));
         out.push(Frame::Bulk(fmt_g17(s).into_bytes()));
     }
-    Ok(Frame::Array(vec![
-        Frame::Bulk(cursor.to_string().into_bytes()),
-        Frame::Array(out),
-    ]))
+    Ok(scan_reply(cursor, out))
 }
 
 // =============================================================================================
@@ -1617,6 +1851,199 @@ mod tests {
             err("WRONGTYPE Operation against a key holding the wrong kind of value")
         );
         assert_eq!(s.run(&["TYPE", "z"]), Frame::Simple("zset".into()));
+    }
+
+    #[test]
+    fn strtod_reads_like_glibc() {
+        use super::{parse_score, strtod, Strtod};
+        let r = |s: &str| strtod(s.as_bytes());
+        let ok = |value: f64, len: usize| Strtod {
+            value,
+            len,
+            erange: false,
+        };
+        assert_eq!(r("1.5"), ok(1.5, 3));
+        assert_eq!(r("  -2e3x"), ok(-2000.0, 6));
+        assert_eq!(r(".5"), ok(0.5, 2));
+        assert_eq!(r("1."), ok(1.0, 2));
+        assert_eq!(r("1e"), ok(1.0, 1));
+        assert_eq!(r("1e+"), ok(1.0, 1));
+        assert_eq!(r("0x10"), ok(16.0, 4));
+        assert_eq!(r("0X1p3"), ok(8.0, 5));
+        assert_eq!(r("0x.8p1"), ok(1.0, 6));
+        assert_eq!(r("-0x1.8"), ok(-1.5, 6));
+        assert_eq!(r("0x"), ok(0.0, 1));
+        assert_eq!(r("0xg"), ok(0.0, 1));
+        assert_eq!(r("0x1p"), ok(1.0, 3));
+        assert_eq!(r("Infinity"), ok(f64::INFINITY, 8));
+        assert_eq!(r("-infin"), ok(f64::NEG_INFINITY, 4));
+        assert_eq!(r(""), ok(0.0, 0));
+        assert_eq!(r(" "), ok(0.0, 0));
+        assert_eq!(r("abc"), ok(0.0, 0));
+        assert!(r("nan(x_1)").value.is_nan() && r("nan(x_1)").len == 8);
+        assert_eq!(r("nan(").len, 3);
+        // Range errors: overflow, underflow to 0, inexact subnormals; exact hex subnormals
+        // are fine.
+        assert!(r("1e400").erange && r("1e400").value.is_infinite());
+        assert!(r("-1e-400").erange && r("-1e-400").value == 0.0);
+        assert!(r("1e-310").erange && r("1e-310").value > 0.0);
+        assert!(!r("0e-500").erange);
+        assert!(!r("2.2250738585072014e-308").erange);
+        assert_eq!(r("0x1p-1074"), ok(f64::from_bits(1), 9));
+        assert!(r("0x1.8p-1074").erange);
+        assert_eq!(r("0x1.8p-1074").value, f64::from_bits(2));
+        assert!(r("0x1p1024").erange && r("0x1p1024").value.is_infinite());
+        assert_eq!(r("0x1.fffffffffffff8p0").value, 2.0);
+        assert_eq!(r("0x1.fffffffffffff7ffp0").value, 2.0 - f64::EPSILON);
+        // Values checked against Python's float.fromhex (correctly rounded).
+        assert_eq!(r("0x123456789abcdef0123p0").value, 5.373_003_642_731_685e21);
+        assert_eq!(r("0x1.00000000000008p0").value, 1.0);
+        assert_eq!(
+            r("0x1.00000000000008000000001p0").value,
+            1.000_000_000_000_000_2
+        );
+        assert_eq!(
+            r("0x1.000000000000080000000000000000001p-1030").value,
+            8.691_694_759_794e-311
+        );
+        // string2d: all of it, no leading space, no NaN, no overflow / underflow.
+        let p = |s: &str| parse_score(s.as_bytes());
+        assert_eq!(p("0x10"), Some(16.0));
+        assert_eq!(p("-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(p("1e-310"), Some(1e-310));
+        for bad in [
+            "", " 1", "1 ", "1e400", "-1e400", "1e-400", "nan", "0x", "1\x001",
+        ] {
+            assert_eq!(p(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn score_parsing_follows_redis() {
+        let mut s = Session::new();
+        assert_eq!(s.run(&["ZINCRBY", "k", "0x10", "a"]), d(16.0));
+        for bad in ["1e400", "-1e400", "1e-400", " 1"] {
+            assert_eq!(
+                s.run(&["ZINCRBY", "k", bad, "a"]),
+                err("ERR value is not a valid float")
+            );
+            assert_eq!(
+                s.run(&["ZADD", "z", bad, "m"]),
+                err("ERR value is not a valid float")
+            );
+            assert_eq!(
+                s.run(&["ZUNION", "1", "k", "WEIGHTS", bad]),
+                err("ERR weight value is not a float")
+            );
+        }
+        assert_eq!(s.run(&["EXISTS", "z"]), int(0));
+        // Range bounds use strtod's own rules: `(` is exclusive 0, spaces and overflow pass.
+        s.run(&["ZADD", "r", "-1", "n", "0", "z", "1", "p"]);
+        assert_eq!(s.run(&["ZCOUNT", "r", "-inf", "("]), int(1));
+        assert_eq!(s.run(&["ZCOUNT", "r", "(", "+inf"]), int(1));
+        assert_eq!(s.run(&["ZCOUNT", "r", "", "+inf"]), int(2));
+        assert_eq!(s.run(&["ZCOUNT", "r", " 1", "1e400"]), int(1));
+        assert_eq!(s.run(&["ZCOUNT", "r", "-0x1", "0x1"]), int(3));
+        for bad in ["((1", "1 ", "nan", "(nan", "x"] {
+            assert_eq!(
+                s.run(&["ZCOUNT", "r", bad, "1"]),
+                err("ERR min or max is not a float")
+            );
+        }
+        // A new member's INCR reply is the increment as given: -0 stays -0 (the listpack
+        // stores 0); an unchanged score replies the computed one.
+        for proto in [2, 3] {
+            s.client.proto = proto;
+            s.run(&["DEL", "m"]);
+            let neg0 = s.run(&["ZINCRBY", "m", "-0", "a"]);
+            assert!(matches!(neg0, Frame::Double(v) if v == 0.0 && v.is_sign_negative()));
+            assert_eq!(s.run(&["ZSCORE", "m", "a"]), d(0.0));
+            let again = s.run(&["ZINCRBY", "m", "-0", "a"]);
+            assert!(matches!(again, Frame::Double(v) if v == 0.0 && v.is_sign_positive()));
+        }
+        s.client.proto = 2;
+        s.run(&["CONFIG", "SET", "zset-max-listpack-entries", "0"]);
+        s.run(&["ZADD", "sk", "-0", "a"]);
+        let zero = s.run(&["ZINCRBY", "sk", "0", "a"]);
+        assert!(matches!(zero, Frame::Double(v) if v == 0.0 && v.is_sign_positive()));
+        let kept = s.run(&["ZSCORE", "sk", "a"]);
+        assert!(matches!(kept, Frame::Double(v) if v == 0.0 && v.is_sign_negative()));
+    }
+
+    #[test]
+    fn error_order_follows_redis() {
+        let mut s = Session::new();
+        s.run(&["ZADD", "z", "1", "a"]);
+        // LIMIT's conflict with a rank range is judged on its count: -1 means no limit.
+        assert_eq!(
+            s.run(&["ZRANGE", "a", "-", "-", "LIMIT", "0", "-1"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            s.run(&["ZRANGE", "z", "0", "-1", "LIMIT", "5", "-1"]),
+            arr(&["a"])
+        );
+        assert_eq!(
+            s.run(&["ZRANGE", "z", "0", "-1", "LIMIT", "0", "-2"]),
+            err("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
+        );
+        // ZPOPMIN: too many arguments before a bad count.
+        assert_eq!(s.run(&["ZPOPMIN", "a", "a", "a"]), err("ERR syntax error"));
+        assert_eq!(s.run(&["ZPOPMAX", "z", "1", "a"]), err("ERR syntax error"));
+        assert_eq!(
+            s.run(&["ZPOPMIN", "z", "x"]),
+            err("ERR value is out of range, must be positive")
+        );
+        // ZRANDMEMBER: the count's range, then the syntax, then WITHSCORES' range, then the key.
+        let range = "ERR value is out of range, value must between -9223372036854775807 and \
+                     9223372036854775807";
+        for extra in [&[][..], &["WITHSCORES"], &["FOO"]] {
+            let mut argv = vec!["ZRANDMEMBER", "nokey", "-9223372036854775808"];
+            argv.extend_from_slice(extra);
+            assert_eq!(s.run(&argv), err(range));
+        }
+        assert_eq!(
+            s.run(&["ZRANDMEMBER", "z", "1", "FOO"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            s.run(&["ZRANDMEMBER", "nokey", "4611686018427387904", "WITHSCORES"]),
+            err("ERR value is out of range")
+        );
+        assert_eq!(
+            s.run(&["ZRANDMEMBER", "z", "4611686018427387903", "WITHSCORES"]),
+            arr(&["a", "1"]).into_doubles()
+        );
+        assert_eq!(
+            s.run(&["ZRANDMEMBER", "z", "9223372036854775807"]),
+            arr(&["a"])
+        );
+        assert_eq!(
+            s.run(&["ZRANDMEMBER", "nokey", "-9223372036854775807"]),
+            arr(&[])
+        );
+        // ZSCAN: cursor, then the key (missing: empty; WRONGTYPE), then the options.
+        let empty = Frame::Array(vec![bulk("0"), arr(&[])]);
+        assert_eq!(s.run(&["ZSCAN", "k", "0", "FOO"]), empty);
+        assert_eq!(s.run(&["ZSCAN", "k", "0", "COUNT", "0"]), empty);
+        assert_eq!(
+            s.run(&["ZSCAN", "k", "x", "FOO"]),
+            err("ERR invalid cursor")
+        );
+        s.run(&["SET", "str", "v"]);
+        assert_eq!(
+            s.run(&["ZSCAN", "str", "0", "FOO"]),
+            err("WRONGTYPE Operation against a key holding the wrong kind of value")
+        );
+        assert_eq!(s.run(&["ZSCAN", "z", "0", "FOO"]), err("ERR syntax error"));
+        assert_eq!(
+            s.run(&["ZSCAN", "z", "0", "COUNT", "x"]),
+            err("ERR value is not an integer or out of range")
+        );
+        for cmd in ["HSCAN", "SSCAN"] {
+            assert_eq!(s.run(&[cmd, "k", "0", "FOO"]), empty);
+            assert_eq!(s.run(&[cmd, "k", "0", "COUNT", "0"]), empty);
+        }
     }
 
     #[test]

@@ -401,14 +401,16 @@ pub struct AddFlags {
     pub incr: bool,
 }
 
-/// What [`ZSet::add`] did.
+/// What [`ZSet::add`] did. The score carried is the one computed (ZADD INCR / ZINCRBY reply
+/// with it, as Redis's `newscore`), not the one read back: a listpack stores `-0` as `0`, yet
+/// `ZINCRBY k -0 m` on a new member replies `-0`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AddOutcome {
     /// A new member, with its score.
     Added(f64),
-    /// An existing member whose score changed.
+    /// An existing member whose score changed; the new score.
     Updated(f64),
-    /// An existing member left alone (same score, or a flag said no); its score.
+    /// An existing member whose score is numerically the same; the computed score.
     Unchanged(f64),
     /// Nothing done: NX/XX/GT/LT prevented it (with INCR the reply is null).
     Skipped,
@@ -642,18 +644,17 @@ impl ZSet {
                 }
                 // Numeric comparison, as Redis: -0 and 0 are the same score.
                 if new == cur {
-                    return Ok(AddOutcome::Unchanged(cur));
+                    return Ok(AddOutcome::Unchanged(new));
                 }
                 self.insert(member, new, limits);
-                // What a reader gets back (a listpack turns -0 into 0).
-                Ok(AddOutcome::Updated(self.score(member).unwrap_or(new)))
+                Ok(AddOutcome::Updated(new))
             }
             None => {
                 if flags.xx {
                     return Ok(AddOutcome::Skipped);
                 }
                 self.insert(member, score, limits);
-                Ok(AddOutcome::Added(self.score(member).unwrap_or(score)))
+                Ok(AddOutcome::Added(score))
             }
         }
     }
