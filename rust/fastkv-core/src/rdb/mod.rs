@@ -23,8 +23,8 @@ pub mod file;
 pub mod intset;
 pub mod listpack;
 pub mod lzf;
-pub mod ziplist;
 pub mod object;
+pub mod ziplist;
 
 /// The RDB version Redis 7.0 writes (and the newest this reader accepts).
 pub const RDB_VERSION: u16 = 10;

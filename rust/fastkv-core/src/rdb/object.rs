@@ -6,13 +6,13 @@
 
 use super::encoding::{write_int_string, write_string, RdbString, Reader};
 use super::{RdbError, TYPE_STRING};
-use super::{TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK};
 use super::{TYPE_HASH, TYPE_HASH_LISTPACK, TYPE_SET, TYPE_SET_INTSET};
-use crate::types::{Hash, Set};
-use crate::types::zset::{self, Item};
-use crate::types::{Str, Value, ZSet};
 use super::{TYPE_LIST, TYPE_LIST_QUICKLIST, TYPE_LIST_QUICKLIST_2, TYPE_LIST_ZIPLIST};
+use super::{TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK};
+use crate::types::zset::{self, Item};
 use crate::types::List;
+use crate::types::{Hash, Set};
+use crate::types::{Str, Value, ZSet};
 use std::io::Read;
 
 /// The RDB type byte fastkv writes for `value`.
