@@ -471,6 +471,22 @@ class Store:
         self, timeout: float, numkeys: int, *args: _Key, direction: str, count: int | None = 1
     ) -> list[Any] | None: ...
 
+    # Blocking sorted-set pops: as the blocking list pops.
+    def bzpopmin(self, keys: _Key | Iterable[_Key], timeout: float | None = 0) -> list[Any] | None:
+        """``[key, member, score]``, or None on timeout."""
+    def bzpopmax(self, keys: _Key | Iterable[_Key], timeout: float | None = 0) -> list[Any] | None:
+        """``[key, member, score]``, or None on timeout."""
+    def bzmpop(
+        self,
+        timeout: float,
+        numkeys: int,
+        keys: Iterable[_Key],
+        min: bool | None = False,
+        max: bool | None = False,
+        count: int | None = 1,
+    ) -> list[Any] | None:
+        """``[key, [[member, score], ...]]``, or None on timeout."""
+
     # SORT
     def sort(
         self,

@@ -198,12 +198,20 @@ impl Engine {
                 queue.extend(more);
                 let served = reply.is_some();
                 self.blocking.finish(id, reply);
-                if !served {
-                    // It found the key empty: so would every later waiter.
+                if !served && !self.holds_key(db, &key) {
+                    // It found the key gone: so would every later waiter. (A key still there
+                    // holds a type this waiter does not pop, a list for BZPOPMIN: a later
+                    // waiter of the other family may take it, as in Redis 7.0.)
                     break;
                 }
             }
         }
+    }
+
+    /// Whether `key` of `db` exists (taking its shard lock for the look).
+    fn holds_key(&self, db: usize, key: &[u8]) -> bool {
+        let mut ks = self.keyspace.lock_keys(std::iter::once(key));
+        ks.exists(db, key, crate::time::now_ms())
     }
 
     /// Re-runs a waiter's command as its client, serving only from `key`. `None`: it would

@@ -2074,6 +2074,69 @@ impl PyStore {
         self.to_py(py, frame)
     }
 
+    // ---- Blocking sorted-set pops: as the blocking list pops -----------------------------
+
+    /// BZPOPMIN keys... timeout -> `[key, member, score]`, or None on timeout (`timeout` 0 or
+    /// None: wait forever)
+    #[pyo3(signature = (keys, timeout=None), text_signature = "($self, keys, timeout=0)")]
+    fn bzpopmin(
+        &self,
+        py: Python<'_>,
+        keys: &Bound<'_, PyAny>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        self.bpop_generic(py, b"BZPOPMIN", keys, timeout)
+    }
+
+    /// BZPOPMAX keys... timeout -> `[key, member, score]`, or None on timeout
+    #[pyo3(signature = (keys, timeout=None), text_signature = "($self, keys, timeout=0)")]
+    fn bzpopmax(
+        &self,
+        py: Python<'_>,
+        keys: &Bound<'_, PyAny>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        self.bpop_generic(py, b"BZPOPMAX", keys, timeout)
+    }
+
+    /// BZMPOP timeout numkeys keys... MIN|MAX COUNT count -> `[key, [[member, score], ...]]`,
+    /// or None on timeout. As redis-py: the keys are unpacked, then `min`/`max` checked (by
+    /// truthiness), then every argument encoded; COUNT is always sent.
+    #[pyo3(
+        signature = (timeout, numkeys, keys, min=None, max=None, count=Some(1)),
+        text_signature = "($self, timeout, numkeys, keys, min=False, max=False, count=1)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn bzmpop(
+        &self,
+        py: Python<'_>,
+        timeout: &Bound<'_, PyAny>,
+        numkeys: &Bound<'_, PyAny>,
+        keys: &Bound<'_, PyAny>,
+        min: Option<&Bound<'_, PyAny>>,
+        max: Option<&Bound<'_, PyAny>>,
+        count: Option<i64>,
+    ) -> PyResult<Py<PyAny>> {
+        let key_objs = keys.try_iter()?.collect::<PyResult<Vec<_>>>()?;
+        let which = Self::min_or_max(Some(truthy(min)?), Some(truthy(max)?))
+            .ok_or_else(|| data_error(py, "Either min or max, but not both must be set"))?;
+        let mut rest = vec![Arg::new(timeout)?, Arg::new(numkeys)?];
+        for k in key_objs {
+            rest.push(Arg::owned(k)?);
+        }
+        rest.push(Arg::Static(which));
+        rest.push(Arg::Static(b"COUNT"));
+        rest.push(match count {
+            Some(n) => Arg::int(n),
+            None => required(py, None)?,
+        });
+        let mut argv: Vec<&[u8]> = Vec::with_capacity(rest.len() + 1);
+        argv.push(b"BZMPOP");
+        argv.extend(rest.iter().map(|a| &**a));
+        let frame = self.run_blocking(py, &argv)?;
+        self.to_py(py, frame)
+    }
+
     // ---- SORT ----------------------------------------------------------------------------
 
     /// SORT name [BY p] [LIMIT start num] [GET p ...] [DESC] [ALPHA] [STORE dst] -> list

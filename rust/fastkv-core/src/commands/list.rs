@@ -70,7 +70,7 @@ fn parse_end(arg: &[u8]) -> Result<End, OpError> {
 /// absolute deadline in ms, or `None` for forever. Redis 7.0 multiplies by 1000, rounds up,
 /// and converts to a 64-bit integer; values beyond that range (and infinities) end up
 /// negative there, so they are "negative" here too.
-fn parse_timeout(ctx: &Ctx<'_>, arg: &[u8]) -> Result<Option<u64>, OpError> {
+pub(crate) fn parse_timeout(ctx: &Ctx<'_>, arg: &[u8]) -> Result<Option<u64>, OpError> {
     let secs = parse_float(arg).ok_or(OpError::err("timeout is not a float or out of range"))?;
     let ms = (secs * 1000.0).ceil();
     // 2^63 as a float: the first value that does not fit an i64.
@@ -86,7 +86,7 @@ fn parse_timeout(ctx: &Ctx<'_>, arg: &[u8]) -> Result<Option<u64>, OpError> {
 }
 
 /// Records that the command would block on `keys` with this timeout reply.
-fn block_on(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline_ms: Option<u64>) -> Frame {
+pub(crate) fn block_on(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline_ms: Option<u64>) -> Frame {
     ctx.block = Some(BlockRequest {
         keys: keys.iter().map(|k| k.to_vec()).collect(),
         deadline_ms,

@@ -9,14 +9,17 @@
 //! command is deleted. Plain sets (`Value::Set`) are accepted as inputs of the set algebra,
 //! every member scoring 1.
 //!
-//! The pop logic is [`op_zpop`], shared by ZPOPMIN/ZPOPMAX/ZMPOP and meant for the blocking
-//! BZPOPMIN/BZPOPMAX/BZMPOP.
+//! The pop logic is [`op_zpop`], shared by ZPOPMIN/ZPOPMAX/ZMPOP and the blocking
+//! BZPOPMIN/BZPOPMAX/BZMPOP, which wait as the blocking list pops do (see
+//! [`crate::blocking`]); every write that adds members signals the key (`ctx.signal_ready`).
 
 use crate::command::{
-    keys, parse_int, Args, CommandSpec, DENYOOM, FAST, KEY1, NONDETERMINISTIC, READONLY, WRITE,
+    keys, parse_int, Args, CommandSpec, BLOCKING, DENYOOM, FAST, KEY1, NONDETERMINISTIC, NOSCRIPT,
+    READONLY, WRITE,
 };
 use crate::commands::hash::{scan_reply, ScanOptions};
 use crate::commands::keys::parse_cursor;
+use crate::commands::list::{block_on, parse_timeout};
 use crate::dispatch::Ctx;
 use crate::error::OpError;
 use crate::types::zset::{cmp_key, AddFlags, AddOutcome, Item, Limits, NanScore};
@@ -603,6 +606,11 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, incr_cmd: bool) -> Resul
         }
     }
     ctx.dirty += (added + updated) as u64;
+    if added > 0 {
+        // New members may serve BZPOPMIN/BZPOPMAX/BZMPOP waiters (a new key was already
+        // signalled by `ctx.set`; this costs one atomic load when nobody waits).
+        ctx.signal_ready(key);
+    }
     // A set created above and left empty (INCR NaN on a new key cannot happen, but XX/NX
     // combinations may add nothing) is not kept.
     delete_if_empty(ctx, key);
@@ -1123,6 +1131,96 @@ fn keys_numkeys_1(argv: &[&[u8]]) -> Vec<usize> {
 
 fn keys_store_numkeys_2(argv: &[&[u8]]) -> Vec<usize> {
     numkeys_at(argv, 2, &[1])
+}
+
+/// BZMPOP: `timeout numkeys key ...`.
+fn keys_bzmpop(argv: &[&[u8]]) -> Vec<usize> {
+    numkeys_at(argv, 2, &[])
+}
+
+/// BZPOPMIN/BZPOPMAX: every argument but the last (the timeout) is a key.
+const ALL_BUT_LAST: crate::command::KeySpec = keys(1, -2, 1);
+
+// =============================================================================================
+// Blocking pops: BZPOPMIN / BZPOPMAX / BZMPOP
+// =============================================================================================
+//
+// They pop as ZPOPMIN/ZPOPMAX/ZMPOP (`op_zpop`) and otherwise record a block request, with
+// the timeout parsing and null-array timeout reply of the blocking list pops (see
+// `commands/list.rs` and `crate::blocking`). A waiter re-run for a ready key serves only from
+// that key (`ctx.may_serve`), so the reply names the key that received members.
+
+/// Pops up to `count` items from `key` for a blocking pop, if this run may serve from it.
+/// In a waiter's re-run, a key that now holds another type (a list pushed to a key this
+/// client waits on) is not an error: as in Redis 7.0, only a sorted set serves the waiter,
+/// which keeps waiting. On the first run WRONGTYPE stands, as for ZPOPMIN.
+fn bzpop_from(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    max: bool,
+    count: usize,
+) -> Result<Option<Vec<Item>>, OpError> {
+    if !ctx.may_serve(key) {
+        return Ok(None);
+    }
+    if ctx.ready_key.is_some() && !matches!(ctx.value(key), None | Some(Value::ZSet(_))) {
+        return Ok(None);
+    }
+    Ok(op_zpop(ctx, key, max, count)?.filter(|items| !items.is_empty()))
+}
+
+/// BZPOPMIN / BZPOPMAX `key [key ...] timeout`.
+fn bzpop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, max: bool) -> Result<Frame, OpError> {
+    let all = args.rest();
+    let Some((timeout, keys)) = all.split_last() else {
+        return Err(OpError::Syntax);
+    };
+    let deadline = parse_timeout(ctx, timeout)?;
+    for &key in keys {
+        let Some(items) = bzpop_from(ctx, key, max, 1)? else {
+            continue;
+        };
+        if let Some(it) = items.into_iter().next() {
+            return Ok(Frame::Array(vec![
+                Frame::Bulk(key.to_vec()),
+                Frame::Bulk(it.member.into_vec()),
+                Frame::Double(it.score),
+            ]));
+        }
+    }
+    Ok(block_on(ctx, keys, deadline))
+}
+
+/// `BZPOPMIN key [key ...] timeout` — `[key, member, score]` (the score a bulk string in
+/// RESP2, a double in RESP3) from the first non-empty sorted set; otherwise blocks until
+/// members are added to one of the keys (answering with that key) or the timeout (a null
+/// array; at once inside MULTI and scripts). Timeout: float seconds, 0 = forever; `timeout
+/// is not a float or out of range` / `timeout is negative` before any key is looked at.
+fn cmd_bzpopmin(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+    bzpop_generic(ctx, args, false)
+}
+
+/// `BZPOPMAX key [key ...] timeout` — as BZPOPMIN, from the highest scores.
+fn cmd_bzpopmax(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+    bzpop_generic(ctx, args, true)
+}
+
+/// `BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]` — ZMPOP's `[key, [[member,
+/// score], ...]]` (pairs in both protocols), blocking while every key is empty; a null array
+/// on timeout. Redis checks numkeys, MIN/MAX and COUNT before the timeout.
+fn cmd_bzmpop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+    let timeout = args.next_bytes()?;
+    let a = parse_mpop(args)?;
+    let deadline = parse_timeout(ctx, timeout)?;
+    for &key in a.keys {
+        if let Some(items) = bzpop_from(ctx, key, a.max, a.count)? {
+            return Ok(Frame::Array(vec![
+                Frame::Bulk(key.to_vec()),
+                pairs_reply(&items),
+            ]));
+        }
+    }
+    Ok(block_on(ctx, a.keys, deadline))
 }
 
 // =============================================================================================
@@ -1698,6 +1796,37 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "Remove and return members with scores in a sorted set",
         ),
     CommandSpec::new(
+        "bzpopmin",
+        -3,
+        WRITE | NOSCRIPT | FAST | BLOCKING,
+        ALL_BUT_LAST,
+        cmd_bzpopmin,
+    )
+    .doc(
+        G,
+        "5.0.0",
+        "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+    ),
+    CommandSpec::new(
+        "bzpopmax",
+        -3,
+        WRITE | NOSCRIPT | FAST | BLOCKING,
+        ALL_BUT_LAST,
+        cmd_bzpopmax,
+    )
+    .doc(
+        G,
+        "5.0.0",
+        "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+    ),
+    CommandSpec::new("bzmpop", -5, WRITE | BLOCKING, keys(0, 0, 0), cmd_bzmpop)
+        .keys_fn(keys_bzmpop)
+        .doc(
+            G,
+            "7.0.0",
+            "Remove and return members with scores in a sorted set or block until one is available",
+        ),
+    CommandSpec::new(
         "zrandmember",
         -2,
         READONLY | NONDETERMINISTIC,
@@ -1773,8 +1902,10 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
 
 #[cfg(test)]
 mod tests {
+    use crate::blocking::{Deliver, Outcome};
     use crate::testing::*;
     use fastkv_resp::Frame;
+    use std::sync::mpsc;
 
     fn arr(items: &[&str]) -> Frame {
         Frame::Array(items.iter().map(|s| bulk(s)).collect())
@@ -2328,6 +2459,212 @@ mod tests {
         assert!(
             matches!(s.run(&["ZSCORE", "big", "zero"]), Frame::Double(v) if v.is_sign_negative())
         );
+    }
+
+    /// Blocks `argv` for a new client (protocol `proto`); returns the waiter and its reply
+    /// channel.
+    fn block(s: &Session, proto: u8, argv: &[&str]) -> (u64, mpsc::Receiver<Frame>) {
+        let mut c = s.engine.new_client();
+        c.proto = proto;
+        let (tx, rx) = mpsc::channel();
+        let mut tx = Some(tx);
+        let mut waker = || -> Deliver {
+            let tx = tx.take();
+            Box::new(move |f| {
+                if let Some(tx) = tx {
+                    let _ = tx.send(f);
+                }
+            })
+        };
+        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+        match s.engine.execute_or_block(&mut c, &args, &mut waker) {
+            Outcome::Blocked { id, .. } => (id, rx),
+            Outcome::Reply(f) => panic!("did not block: {f:?}"),
+        }
+    }
+
+    fn pair(m: &str, v: f64) -> Frame {
+        Frame::Array(vec![bulk(m), Frame::Double(v)])
+    }
+
+    #[test]
+    fn blocking_pops_without_waiting() {
+        let mut s = Session::new();
+        // `execute` cannot wait: the timeout reply (a null array) at once.
+        assert_eq!(s.run(&["BZPOPMIN", "a", "b", "0"]), Frame::NullArray);
+        assert_eq!(s.run(&["BZPOPMAX", "a", "0.5"]), Frame::NullArray);
+        assert_eq!(s.run(&["BZMPOP", "0", "1", "a", "MIN"]), Frame::NullArray);
+        s.run(&["ZADD", "b", "1", "x", "2.5", "y", "3", "z"]);
+        assert_eq!(
+            s.run(&["BZPOPMIN", "a", "b", "0"]),
+            Frame::Array(vec![bulk("b"), bulk("x"), d(1.0)])
+        );
+        assert_eq!(
+            s.run(&["BZPOPMAX", "a", "b", "0"]),
+            Frame::Array(vec![bulk("b"), bulk("z"), d(3.0)])
+        );
+        s.run(&["ZADD", "b", "1", "x", "3", "z"]);
+        assert_eq!(
+            s.run(&["BZMPOP", "1", "2", "a", "b", "max", "count", "2"]),
+            Frame::Array(vec![
+                bulk("b"),
+                Frame::Array(vec![pair("z", 3.0), pair("y", 2.5)])
+            ])
+        );
+        assert_eq!(
+            s.run(&["BZMPOP", "0", "1", "b", "MIN", "COUNT", "9"]),
+            Frame::Array(vec![bulk("b"), Frame::Array(vec![pair("x", 1.0)])])
+        );
+        assert_eq!(s.run(&["EXISTS", "b"]), int(0));
+        // RESP3: the same shapes, with doubles (the encoder writes them as Redis does).
+        s.client.proto = 3;
+        s.run(&["ZADD", "b", "2", "x"]);
+        assert_eq!(
+            s.run(&["BZPOPMIN", "b", "0"]),
+            Frame::Array(vec![bulk("b"), bulk("x"), d(2.0)])
+        );
+        assert_eq!(s.run(&["BZPOPMIN", "b", "0"]), Frame::NullArray);
+    }
+
+    #[test]
+    fn blocking_pop_errors_follow_redis() {
+        let mut s = Session::new();
+        let t = err("ERR timeout is not a float or out of range");
+        let neg = err("ERR timeout is negative");
+        let syntax = err("ERR syntax error");
+        assert_eq!(s.run(&["BZPOPMIN", "a", "x"]), t);
+        assert_eq!(s.run(&["BZPOPMIN", "a", "nan"]), t);
+        assert_eq!(s.run(&["BZPOPMIN", "a", ""]), t);
+        assert_eq!(s.run(&["BZPOPMAX", "a", "-1"]), neg);
+        assert_eq!(s.run(&["BZPOPMAX", "a", "inf"]), neg);
+        assert_eq!(s.run(&["BZPOPMAX", "a", "1e20"]), neg);
+        assert_eq!(
+            s.run(&["BZPOPMIN", "a"]),
+            err("ERR wrong number of arguments for 'bzpopmin' command")
+        );
+        assert_eq!(s.run(&["BZMPOP", "x", "1", "a", "MIN"]), t);
+        assert_eq!(s.run(&["BZMPOP", "-1", "1", "a", "MIN"]), neg);
+        // numkeys, MIN/MAX and COUNT are checked before the timeout.
+        assert_eq!(
+            s.run(&["BZMPOP", "x", "0", "a", "MIN"]),
+            err("ERR numkeys should be greater than 0")
+        );
+        assert_eq!(s.run(&["BZMPOP", "x", "5", "a", "MIN"]), syntax);
+        assert_eq!(s.run(&["BZMPOP", "x", "1", "a", "FOO"]), syntax);
+        assert_eq!(
+            s.run(&["BZMPOP", "x", "1", "a", "MIN", "COUNT", "0"]),
+            err("ERR count should be greater than 0")
+        );
+        assert_eq!(s.run(&["BZMPOP", "0", "1", "a", "MIN", "COUNT"]), syntax);
+        assert_eq!(
+            s.run(&["BZMPOP", "0", "1", "a", "MIN", "COUNT", "1", "COUNT", "1"]),
+            syntax
+        );
+        assert_eq!(
+            s.run(&["BZMPOP", "0", "1", "a"]),
+            err("ERR wrong number of arguments for 'bzmpop' command")
+        );
+        s.run(&["SET", "str", "x"]);
+        let wrongtype = err("WRONGTYPE Operation against a key holding the wrong kind of value");
+        assert_eq!(s.run(&["BZPOPMIN", "a", "str", "0"]), wrongtype);
+        assert_eq!(s.run(&["BZMPOP", "0", "2", "a", "str", "MIN"]), wrongtype);
+        // The timeout is read before any key.
+        assert_eq!(s.run(&["BZPOPMIN", "str", "x"]), t);
+    }
+
+    #[test]
+    fn waiters_are_served_in_fifo_order_with_the_added_key() {
+        let mut s = Session::new();
+        let (_, r1) = block(&s, 2, &["BZPOPMIN", "a", "q", "0"]);
+        let (_, r2) = block(&s, 3, &["BZPOPMAX", "q", "0"]);
+        let (_, r3) = block(&s, 2, &["BZMPOP", "0", "2", "a", "q", "MIN", "COUNT", "5"]);
+        assert_eq!(s.engine.blocking.blocked_clients(), 3);
+        assert_eq!(s.run(&["ZADD", "q", "1", "m1", "2", "m2"]), int(2));
+        assert_eq!(
+            r1.try_recv().ok(),
+            Some(Frame::Array(vec![bulk("q"), bulk("m1"), d(1.0)]))
+        );
+        assert_eq!(
+            r2.try_recv().ok(),
+            Some(Frame::Array(vec![bulk("q"), bulk("m2"), d(2.0)]))
+        );
+        assert!(r3.try_recv().is_err());
+        assert_eq!(s.run(&["EXISTS", "q"]), int(0));
+        // A ZADD to the other key wakes it, with that key's name.
+        s.run(&["ZADD", "a", "5", "x", "4", "y"]);
+        assert_eq!(
+            r3.try_recv().ok(),
+            Some(Frame::Array(vec![
+                bulk("a"),
+                Frame::Array(vec![pair("y", 4.0), pair("x", 5.0)])
+            ]))
+        );
+        assert_eq!(s.engine.blocking.blocked_clients(), 0);
+    }
+
+    #[test]
+    fn every_member_adding_write_wakes_waiters() {
+        let mut s = Session::new();
+        s.run(&["ZADD", "src", "1", "a", "2", "b"]);
+        let (_, by_incr) = block(&s, 2, &["BZPOPMIN", "i", "0"]);
+        s.run(&["ZINCRBY", "i", "7", "m"]);
+        assert_eq!(
+            by_incr.try_recv().ok(),
+            Some(Frame::Array(vec![bulk("i"), bulk("m"), d(7.0)]))
+        );
+        let (_, by_store) = block(&s, 2, &["BZPOPMAX", "u", "0"]);
+        s.run(&["ZUNIONSTORE", "u", "1", "src"]);
+        assert_eq!(
+            by_store.try_recv().ok(),
+            Some(Frame::Array(vec![bulk("u"), bulk("b"), d(2.0)]))
+        );
+        let (_, by_rangestore) = block(&s, 2, &["BZPOPMIN", "r", "0"]);
+        s.run(&["ZRANGESTORE", "r", "src", "0", "0"]);
+        assert_eq!(
+            by_rangestore.try_recv().ok(),
+            Some(Frame::Array(vec![bulk("r"), bulk("a"), d(1.0)]))
+        );
+        // ZADD adding nothing (XX on a missing key) wakes nobody and creates nothing.
+        let (id, nothing) = block(&s, 2, &["BZPOPMIN", "n", "0"]);
+        assert_eq!(s.run(&["ZADD", "n", "XX", "1", "a"]), int(0));
+        assert!(nothing.try_recv().is_err());
+        assert_eq!(s.engine.blocking.unblock(id), Some(Frame::NullArray));
+        assert_eq!(s.engine.blocking.blocked_clients(), 0);
+    }
+
+    #[test]
+    fn a_key_of_another_type_leaves_the_waiter_waiting() {
+        // Redis 7.0 serves a sorted-set waiter only from a sorted set.
+        let mut s = Session::new();
+        let (id, rx) = block(&s, 2, &["BZPOPMIN", "k", "0"]);
+        let (_, list_waiter) = block(&s, 2, &["BLPOP", "k", "0"]);
+        s.run(&["RPUSH", "k", "x", "y"]);
+        assert!(rx.try_recv().is_err());
+        assert!(s.engine.blocking.is_blocked(id));
+        // The list waiter behind it is still served.
+        assert_eq!(list_waiter.try_recv().ok(), Some(arr(&["k", "x"])));
+        s.run(&["DEL", "k"]);
+        s.run(&["ZADD", "k", "1", "m"]);
+        assert_eq!(
+            rx.try_recv().ok(),
+            Some(Frame::Array(vec![bulk("k"), bulk("m"), d(1.0)]))
+        );
+    }
+
+    #[test]
+    fn no_block_clients_get_the_timeout_reply() {
+        let s = Session::new();
+        let mut c = s.engine.new_client();
+        c.no_block = true;
+        let mut waker = || -> Deliver { Box::new(|_| {}) };
+        for argv in [
+            &[&b"BZPOPMIN"[..], b"none", b"0"][..],
+            &[b"BZMPOP", b"0", b"1", b"none", b"MAX"],
+        ] {
+            let out = s.engine.execute_or_block(&mut c, argv, &mut waker);
+            assert!(matches!(out, Outcome::Reply(Frame::NullArray)));
+        }
+        assert_eq!(s.engine.blocking.blocked_clients(), 0);
     }
 
     #[test]
