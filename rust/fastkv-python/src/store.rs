@@ -102,7 +102,10 @@ impl PyStore {
         let blocking = &self.engine.blocking;
         loop {
             let now = fastkv_core::time::now_ms();
-            let slice = deadline_ms.map_or(SLICE_MS, |at| at.saturating_sub(now).min(SLICE_MS));
+            // Deadlines are whole ms from a clock read at the command's start: wait until the
+            // clock is past it (as Redis checks `timeout < now`), never early.
+            let slice =
+                deadline_ms.map_or(SLICE_MS, |at| (at + 1).saturating_sub(now).min(SLICE_MS));
             // The receiver travels into the GIL-free closure and back (it is not `Sync`).
             let got;
             (got, rx) = py.detach(move || {
@@ -114,7 +117,7 @@ impl PyStore {
                 Err(RecvTimeoutError::Disconnected) => return Ok(Frame::NullArray),
                 Err(RecvTimeoutError::Timeout) => {}
             }
-            if deadline_ms.is_some_and(|at| fastkv_core::time::now_ms() >= at) {
+            if deadline_ms.is_some_and(|at| fastkv_core::time::now_ms() > at) {
                 return Ok(match blocking.unblock(id) {
                     Some(timeout_reply) => timeout_reply,
                     // Served as the deadline passed: the reply is on its way.

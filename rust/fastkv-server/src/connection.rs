@@ -301,7 +301,9 @@ async fn wait_blocked(
     let timer = async {
         match deadline_ms {
             Some(at) => {
-                let left = at.saturating_sub(fastkv_core::time::now_ms());
+                // Deadlines are whole ms from a clock read at the command's start: wait until
+                // the clock is past it (as Redis checks `timeout < now`), never early.
+                let left = (at + 1).saturating_sub(fastkv_core::time::now_ms());
                 tokio::time::sleep(Duration::from_millis(left)).await;
             }
             None => std::future::pending().await,

@@ -231,7 +231,9 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             a = listener.accept() => a,
         };
         match accepted {
-            Ok((sock, peer)) => admit(&shared, sock, peer),
+            Ok((sock, peer)) => {
+                tokio::spawn(admit(shared.clone(), sock, peer));
+            }
             Err(e) => {
                 // EMFILE and friends: say so and back off instead of spinning.
                 shared
@@ -243,8 +245,14 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
     }
 }
 
-/// Applies the admission rules (maxclients, protected mode) and starts the connection task.
-fn admit(shared: &Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
+/// A client that closed just before another connected may not be counted out yet (its task
+/// has not read the EOF). At `maxclients`, a new connection waits this long for a slot to
+/// free up before it is refused, so a client that reconnects at once is not turned away by
+/// its own previous connection.
+const MAXCLIENTS_GRACE: Duration = Duration::from_millis(50);
+
+/// Applies the admission rules (maxclients, protected mode), then runs the connection.
+async fn admit(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
     let engine = &shared.engine;
     let (maxclients, protected, keepalive) = {
         let c = engine.config.read();
@@ -255,22 +263,35 @@ fn admit(shared: &Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
         )
     };
     let stats = &engine.stats;
-    let refusal = if stats.connected_clients.load(Ordering::SeqCst) >= maxclients {
-        Some(MAX_CLIENTS_ERR)
-    } else if protected && !peer.ip().is_loopback() {
-        Some(DENIED_ERR)
-    } else {
-        None
-    };
+    // Take a slot atomically, so that concurrent admissions cannot overshoot the limit.
+    let deadline = tokio::time::Instant::now() + MAXCLIENTS_GRACE;
+    let mut refusal = None;
+    loop {
+        let ended = shared.conn_ended.notified();
+        let took = stats
+            .connected_clients
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < maxclients).then_some(n + 1)
+            });
+        if took.is_ok() {
+            break;
+        }
+        if tokio::time::timeout_at(deadline, ended).await.is_err() {
+            refusal = Some(MAX_CLIENTS_ERR);
+            break;
+        }
+    }
+    if refusal.is_none() && protected && !peer.ip().is_loopback() {
+        stats.connected_clients.fetch_sub(1, Ordering::SeqCst);
+        refusal = Some(DENIED_ERR);
+    }
     if let Some(line) = refusal {
         stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
         shared.log.verbose(&format!(
             "Error registering fd event for the new client connection from {peer}"
         ));
-        tokio::spawn(async move {
-            let _ = sock.write_all(line).await;
-            let _ = sock.shutdown().await;
-        });
+        let _ = sock.write_all(line).await;
+        let _ = sock.shutdown().await;
         return;
     }
     let _ = sock.set_nodelay(true);
@@ -281,7 +302,6 @@ fn admit(shared: &Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
     stats
         .total_connections_received
         .fetch_add(1, Ordering::Relaxed);
-    stats.connected_clients.fetch_add(1, Ordering::SeqCst);
     shared.log.verbose(&format!("Accepted {peer}"));
-    tokio::spawn(connection::run(shared.clone(), sock, peer));
+    connection::run(shared.clone(), sock, peer).await;
 }
