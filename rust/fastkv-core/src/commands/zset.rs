@@ -22,7 +22,7 @@ use crate::commands::keys::parse_cursor;
 use crate::commands::list::{block_on, parse_timeout};
 use crate::dispatch::Ctx;
 use crate::error::OpError;
-use crate::types::zset::{cmp_key, AddFlags, AddOutcome, Item, Limits, NanScore};
+use crate::types::zset::{cmp_key, AddFlags, AddOutcome, Item, ItemRef, Limits, NanScore};
 use crate::types::{Set, Value, ZSet};
 use fastkv_resp::float::fmt_g17;
 use fastkv_resp::Frame;
@@ -472,7 +472,11 @@ fn rank_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 }
 
 /// A member/score list: flat in RESP2, `[member, score]` pairs in RESP3 (with scores).
-fn scored_reply<'z>(resp3: bool, items: impl Iterator<Item = &'z Item>, withscores: bool) -> Frame {
+fn scored_reply<'z>(
+    resp3: bool,
+    items: impl Iterator<Item = ItemRef<'z>>,
+    withscores: bool,
+) -> Frame {
     let mut out = Vec::new();
     for it in items {
         let m = Frame::Bulk(it.member.to_vec());
@@ -760,8 +764,8 @@ struct RangeSpec<'a> {
 
 impl RangeSpec<'_> {
     /// The selected items, in reply order.
-    fn select<'z>(&self, z: &'z ZSet) -> Box<dyn Iterator<Item = &'z Item> + 'z> {
-        let empty: Box<dyn Iterator<Item = &'z Item>> = Box::new(std::iter::empty());
+    fn select<'z>(&self, z: &'z ZSet) -> Box<dyn Iterator<Item = ItemRef<'z>> + 'z> {
+        let empty: Box<dyn Iterator<Item = ItemRef<'z>>> = Box::new(std::iter::empty());
         let (lo, hi) = match (self.rtype, &self.score, &self.lex) {
             (RangeType::Score, Some(r), _) => r.ranks(z),
             (RangeType::Lex, _, Some(r)) => r.ranks(z),
@@ -879,7 +883,9 @@ fn zrange_generic(
     let z = zset_mut(ctx, key)?;
     match dst {
         Some(dst) => {
-            let items: Vec<Item> = z.map_or_else(Vec::new, |z| spec.select(z).cloned().collect());
+            let items: Vec<Item> = z.map_or_else(Vec::new, |z| {
+                spec.select(z).map(|it| it.to_item()).collect()
+            });
             Ok(store_result(ctx, dst, ZSet::from_items_skiplist(items)))
         }
         None => Ok(match z {
@@ -1033,7 +1039,11 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, max: bool) -> Result<Fra
     let resp3 = ctx.client.resp3();
     let items = op_zpop(ctx, key, max, count.unwrap_or(1))?.unwrap_or_default();
     // Without COUNT the reply is one flat pair; with it RESP3 nests pairs.
-    Ok(scored_reply(resp3 && count.is_some(), items.iter(), true))
+    Ok(scored_reply(
+        resp3 && count.is_some(),
+        items.iter().map(ItemRef::from),
+        true,
+    ))
 }
 
 /// `ZPOPMIN key [count]` — removes and returns the lowest-scored members (a flat member,
@@ -1302,9 +1312,18 @@ fn cmd_zrandmember(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpEr
         }
         out
     };
+    // A listpack reaches a rank by walking from an end: read its items once instead.
+    let small: Vec<ItemRef<'_>> = match z {
+        ZSet::Listpack(_) => z.iter().collect(),
+        ZSet::Skiplist(_) => Vec::new(),
+    };
+    let at = |r: usize| match z {
+        ZSet::Listpack(_) => small.get(r).copied(),
+        ZSet::Skiplist(_) => z.get(r),
+    };
     Ok(scored_reply(
         resp3,
-        ranks.iter().filter_map(|&r| z.get(r)),
+        ranks.iter().filter_map(|&r| at(r)),
         withscores,
     ))
 }
@@ -1577,7 +1596,11 @@ fn setop_generic(
         Some(dst) => Ok(store_result(ctx, dst, ZSet::from_items_skiplist(items))),
         None => {
             items.sort_by(|a, b| cmp_key(a.score, &a.member, b));
-            Ok(scored_reply(ctx.client.resp3(), items.iter(), withscores))
+            Ok(scored_reply(
+                ctx.client.resp3(),
+                items.iter().map(ItemRef::from),
+                withscores,
+            ))
         }
     }
 }

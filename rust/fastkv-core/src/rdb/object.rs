@@ -9,7 +9,7 @@ use super::{RdbError, TYPE_STRING};
 use super::{TYPE_HASH, TYPE_HASH_LISTPACK, TYPE_SET, TYPE_SET_INTSET};
 use super::{TYPE_LIST, TYPE_LIST_QUICKLIST, TYPE_LIST_QUICKLIST_2, TYPE_LIST_ZIPLIST};
 use super::{TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK};
-use crate::types::zset::{self, Item};
+use crate::types::zset::{self, Item, ItemRef};
 use crate::types::List;
 use crate::types::{Hash, Set};
 use crate::types::{Str, Value, ZSet};
@@ -75,22 +75,18 @@ fn read_str<R: Read>(r: &mut Reader<R>) -> Result<Str, RdbError> {
 // --- sorted sets ----------------------------------------------------------------------------
 //
 // `zset listpack` (17): one string holding a listpack of member, score, member, score... in
-// order, scores as Redis's `d2string` text (stored as integers when integral). `zset2` (5): a
-// count, then member strings each followed by an 8-byte little-endian binary double, written
+// order, scores as Redis 7.0 writes them (integers when integral within ±2^62, else `%.17g`
+// text) — the in-memory listpack itself, written as it is. `zset2` (5): a count, then member
+// strings each followed by an 8-byte little-endian binary double, written
 // from the highest item down, as Redis does. `zset` (3, read only): like 5 with scores as
 // length-prefixed text (253 = NaN, 254 = +inf, 255 = -inf). The loaded set keeps the payload's
 // encoding; the caller applies the current limits (`Value::fit_loaded_encoding`).
 
 fn write_zset(out: &mut Vec<u8>, z: &ZSet) {
     match z {
-        ZSet::Listpack(items) => {
-            let mut w = super::listpack::Writer::default();
-            for it in items {
-                w.push(&it.member);
-                w.push(fastkv_resp::float::fmt_g17(it.score).as_bytes());
-            }
-            write_string(out, &w.finish());
-        }
+        // The in-memory listpack is already the RDB body (scores as Redis writes them):
+        // copied as it is.
+        ZSet::Listpack(lp) => write_string(out, lp.as_bytes()),
         ZSet::Skiplist(_) => {
             super::encoding::write_len(out, z.len() as u64);
             if let Some(last) = z.len().checked_sub(1) {
@@ -164,8 +160,9 @@ fn read_zset<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<ZSet, RdbError> {
         if !items.iter().all(|it| seen.insert(&it.member)) {
             return Err(RdbError::Corrupt("duplicate sorted set member"));
         }
-        let z = ZSet::Listpack(items);
-        return Ok(z);
+        // Rebuilt rather than adopted: the payload's order and score spellings are not
+        // trusted, and the set must hold its scores in the form it writes them.
+        return Ok(ZSet::from_sorted_listpack(items.iter().map(ItemRef::from)));
     }
     let z = ZSet::from_items_skiplist(items);
     if z.len() != count {

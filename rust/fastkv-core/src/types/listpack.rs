@@ -694,6 +694,32 @@ impl Listpack {
         Pos(at)
     }
 
+    /// Inserts two entries before the one at `p` (at the end: appends) with one move of the
+    /// tail — a sorted set's member and score, a hash's field and value; returns the position
+    /// of the first.
+    pub fn insert_pair<'a, 'b>(
+        &mut self,
+        p: Pos,
+        first: impl Into<Entry<'a>>,
+        second: impl Into<Entry<'b>>,
+    ) -> Pos {
+        let at = p.0.clamp(HEADER_LEN, self.end().0);
+        let (a, b) = (Encoded::new(first.into()), Encoded::new(second.into()));
+        self.buf.reserve_exact(a.len() + b.len());
+        self.buf.splice(at..at, a.bytes().chain(b.bytes()));
+        self.write_total();
+        match self.header_count() {
+            COUNT_UNKNOWN => {}
+            n => self.set_count(usize::from(n) + 2),
+        }
+        Pos(at)
+    }
+
+    /// Appends two entries (see [`Listpack::insert_pair`]).
+    pub fn push_pair<'a, 'b>(&mut self, first: impl Into<Entry<'a>>, second: impl Into<Entry<'b>>) {
+        self.insert_pair(self.end(), first, second);
+    }
+
     /// Replaces the entry at `p` (nothing at the end); returns its position, unchanged.
     pub fn replace<'v>(&mut self, p: Pos, value: impl Into<Entry<'v>>) -> Pos {
         if let Some(after) = self.after(p) {
@@ -848,6 +874,7 @@ mod tests {
     enum Op {
         Push(Vec<u8>),
         Insert(usize, Vec<u8>),
+        InsertPair(usize, Vec<u8>, Vec<u8>),
         Replace(usize, Vec<u8>),
         Remove(usize),
         RemoveRange(usize, usize),
@@ -859,6 +886,8 @@ mod tests {
         prop_oneof![
             4 => entry_text().prop_map(Op::Push),
             3 => (any::<usize>(), entry_text()).prop_map(|(i, v)| Op::Insert(i, v)),
+            2 => (any::<usize>(), entry_text(), entry_text())
+                .prop_map(|(i, a, b)| Op::InsertPair(i, a, b)),
             3 => (any::<usize>(), entry_text()).prop_map(|(i, v)| Op::Replace(i, v)),
             2 => any::<usize>().prop_map(Op::Remove),
             1 => (any::<usize>(), 0usize..4).prop_map(|(i, n)| Op::RemoveRange(i, n)),
@@ -937,6 +966,15 @@ mod tests {
                         let at = lp.insert(p, &v[..]);
                         prop_assert_eq!(lp.get(at).map(Entry::to_vec), Some(v.clone()));
                         model.insert(i, v);
+                    }
+                    Op::InsertPair(i, a, b) => {
+                        let i = i % (model.len() + 1);
+                        let p = lp.pos(i).ok_or_else(|| TestCaseError::fail("no pos"))?;
+                        let at = lp.insert_pair(p, &a[..], &b[..]);
+                        prop_assert_eq!(Some(at), lp.pos(i));
+                        prop_assert_eq!(lp.get(at).map(Entry::to_vec), Some(a.clone()));
+                        model.insert(i, b);
+                        model.insert(i, a);
                     }
                     Op::Replace(i, v) => {
                         if model.is_empty() {
@@ -1055,6 +1093,24 @@ mod tests {
         assert_eq!(n, 3);
         assert_eq!(lp.len(), 65_534);
         assert_eq!(lp.as_bytes()[4..6], 65_534u16.to_le_bytes());
+    }
+
+    #[test]
+    fn a_pair_insert_keeps_the_count_across_65535() {
+        let mut w = rdb_lp::Writer::default();
+        for _ in 0..65_533u32 {
+            w.push(b"7");
+        }
+        let mut lp = Listpack::from_bytes(w.finish()).unwrap_or_default();
+        assert_eq!(lp.len(), 65_533);
+        lp.push_pair(&b"m"[..], Entry::Int(1));
+        assert_eq!(lp.as_bytes()[4..6], [0xff, 0xff]);
+        assert_eq!(lp.len(), 65_535);
+        let at = lp.pos(1).unwrap_or(lp.end());
+        lp.insert_pair(at, &b"a"[..], &b"b"[..]);
+        assert_eq!(lp.len(), 65_537);
+        assert_eq!(lp.get_index(1), Some(Entry::Str(b"a")));
+        assert_eq!(lp.get_index(65_536), Some(Entry::Int(1)));
     }
 
     #[test]

@@ -36,15 +36,20 @@
 //!
 //! # Encodings
 //!
-//! As in Redis 7.0, small sets are `listpack`: one sorted `Vec` of items, searched linearly for
-//! a member (at most `zset-max-listpack-entries` of them, 128 by default) — compact and fast
-//! at that size. A set converts, one way, to `skiplist` (the map + index above; `OBJECT
+//! As in Redis 7.0, small sets are `listpack`: member, score, member, score... in
+//! `(score, member)` order in one [`Listpack`] (Redis's own byte format, one allocation for
+//! the whole set), walked linearly for a member or a rank — at most
+//! `zset-max-listpack-entries` pairs (128 by default), where a walk costs less than the
+//! pointers it saves. A score is stored exactly as Redis 7.0 writes it (an integer entry when
+//! integral and within ±2^62, else its `%.17g` text, see `ScoreEntry`), so the listpack IS
+//! the body of an RDB `zset listpack` value and DUMP copies it; reads hand out [`ItemRef`]s
+//! that borrow the member from the buffer. A set converts, one way, to `skiplist` (the map + index above; `OBJECT
 //! ENCODING` keeps Redis's name) when an insert would pass `zset-max-listpack-entries` or add
 //! a member longer than `zset-max-listpack-value`. Commands that build a new set whole (the
 //! STORE variants, RESTORE) pick the encoding for the final content
 //! ([`ZSet::fit_encoding`]), as Redis does.
 //!
-//! A listpack stores a score as text or an integer, which loses the sign of zero: `-0` in a
+//! A listpack stores an integral score as an integer, which loses the sign of zero: `-0` in a
 //! listpack reads back as `0`, while the skiplist keeps `-0`. We reproduce that (see
 //! [`normalize_listpack_score`]) so ZSCORE agrees with Redis under both encodings.
 //!
@@ -53,6 +58,7 @@
 //! map and the index hold exactly the same `(member, score)` pairs; no chunk is empty.
 
 use crate::dict::{hash_key, Dict};
+use crate::types::listpack::{Entry, EntryBytes, Listpack, Pos};
 use std::cmp::Ordering;
 
 /// Most items in one chunk of the index. Big enough that the per-chunk overhead (a `Vec`
@@ -370,14 +376,155 @@ impl std::fmt::Debug for Big {
 }
 
 // =============================================================================================
+// The listpack encoding: member, score, member, score... in one listpack
+// =============================================================================================
+
+/// A member and its score, borrowed from the set: an item of the skiplist, or a pair of a
+/// listpack (whose member may be an integer entry, rendered in place).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ItemRef<'a> {
+    pub member: EntryBytes<'a>,
+    pub score: f64,
+}
+
+impl ItemRef<'_> {
+    /// An owned copy.
+    pub fn to_item(&self) -> Item {
+        Item {
+            member: self.member.to_vec().into_boxed_slice(),
+            score: self.score,
+        }
+    }
+}
+
+impl<'a> From<&'a Item> for ItemRef<'a> {
+    fn from(it: &'a Item) -> Self {
+        ItemRef {
+            member: EntryBytes::Borrowed(&it.member),
+            score: it.score,
+        }
+    }
+}
+
+/// Whether `(score, member)` sorts after the item `it`.
+fn after_ref(score: f64, member: &[u8], it: &ItemRef<'_>) -> bool {
+    match score.partial_cmp(&it.score) {
+        Some(Ordering::Equal) | None => member > &*it.member,
+        Some(o) => o == Ordering::Greater,
+    }
+}
+
+/// A score as a listpack stores it, as Redis 7.0's `zzlInsertAt` writes it: an integral score
+/// within `±LLONG_MAX / 2` (Redis's `double2ll`) as an integer entry — so `-0` becomes `0`, a
+/// listpack drops the sign of zero — and any other as its `%.17g` text (`d2string`: `inf`,
+/// `-inf`, `1e+300`, `0.10000000000000001`). `%.17g` is exact, so the text parses back to the
+/// same double.
+enum ScoreEntry {
+    Int(i64),
+    Text(String),
+}
+
+/// `(double)(LLONG_MAX / 2)`, which rounds to 2^62.
+const SCORE_INT_MAX: f64 = (i64::MAX / 2) as f64;
+
+impl ScoreEntry {
+    fn new(score: f64) -> Self {
+        if (-SCORE_INT_MAX..=SCORE_INT_MAX).contains(&score) && score.trunc() == score {
+            ScoreEntry::Int(score as i64)
+        } else {
+            ScoreEntry::Text(fastkv_resp::float::fmt_g17(score))
+        }
+    }
+
+    fn entry(&self) -> Entry<'_> {
+        match self {
+            ScoreEntry::Int(n) => Entry::Int(*n),
+            ScoreEntry::Text(t) => Entry::Str(t.as_bytes()),
+        }
+    }
+}
+
+/// The score of a listpack entry. Every listpack we hold was written by [`ScoreEntry`] (a
+/// loaded one is rebuilt), so the text always parses.
+fn entry_score(e: Entry<'_>) -> f64 {
+    match e {
+        Entry::Int(n) => n as f64,
+        Entry::Str(s) => crate::command::parse_float(s).unwrap_or(0.0),
+    }
+}
+
+/// The pairs of a sorted set listpack from `p` (a member's position) up.
+fn lp_items_at(lp: &Listpack, p: Pos) -> impl Iterator<Item = ItemRef<'_>> + '_ {
+    let mut it = lp.iter_at(p);
+    std::iter::from_fn(move || {
+        let member = it.next()?.bytes();
+        let score = entry_score(it.next()?);
+        Some(ItemRef { member, score })
+    })
+}
+
+/// The pairs of a sorted set listpack from the one at rank `rank` down to the first.
+fn lp_items_down(lp: &Listpack, rank: usize) -> impl Iterator<Item = ItemRef<'_>> + '_ {
+    // The score of the pair at `rank`; walking down yields score, member, score, member...
+    let start = rank
+        .checked_mul(2)
+        .and_then(|i| i.checked_add(1))
+        .filter(|&i| i < lp.len())
+        .and_then(|i| lp.pos(i));
+    let mut it = start.map(|p| lp.iter_down_from(p));
+    std::iter::from_fn(move || {
+        let it = it.as_mut()?;
+        let score = entry_score(it.next()?);
+        let member = it.next()?.bytes();
+        Some(ItemRef { member, score })
+    })
+}
+
+/// The position of the pair at rank `rank` (the end for `rank == len`).
+fn lp_rank_pos(lp: &Listpack, rank: usize) -> Option<Pos> {
+    lp.pos(rank.checked_mul(2)?)
+}
+
+/// Inserts a pair in order into a sorted set listpack that does not hold `member`.
+fn lp_insert(lp: &mut Listpack, member: &[u8], score: f64) {
+    let mut at = lp.end();
+    let mut p = lp.first();
+    while let Some(mp) = p {
+        let Some(sp) = lp.next(mp) else { break };
+        let (Some(m), Some(s)) = (lp.get(mp), lp.get(sp)) else {
+            break;
+        };
+        let here = ItemRef {
+            member: m.bytes(),
+            score: entry_score(s),
+        };
+        if !after_ref(score, member, &here) {
+            at = mp;
+            break;
+        }
+        p = lp.next(sp);
+    }
+    let s = ScoreEntry::new(score);
+    lp.insert_pair(at, member, s.entry());
+}
+
+/// Removes `member` from a sorted set listpack; returns its score.
+fn lp_remove(lp: &mut Listpack, member: &[u8]) -> Option<f64> {
+    let p = lp.find(None, member, 1)?;
+    let score = entry_score(lp.get(lp.next(p)?)?);
+    lp.remove_range(p, 2);
+    Some(score)
+}
+
+// =============================================================================================
 // The sorted set type
 // =============================================================================================
 
 /// A sorted set in one of Redis's two encodings.
 #[derive(Debug, Clone)]
 pub enum ZSet {
-    /// Small: one sorted vector.
-    Listpack(Vec<Item>),
+    /// Small: (member, score) pairs in order in one listpack, Redis's own layout.
+    Listpack(Listpack),
     /// Big: map + order-statistics index (Redis's name for its equivalent).
     Skiplist(Box<Big>),
 }
@@ -422,7 +569,7 @@ pub struct NanScore;
 
 impl Default for ZSet {
     fn default() -> Self {
-        ZSet::Listpack(Vec::new())
+        ZSet::Listpack(Listpack::new())
     }
 }
 
@@ -433,7 +580,7 @@ impl ZSet {
         if limits.max_entries == 0 || first_member_len > limits.max_value {
             ZSet::Skiplist(Box::default())
         } else {
-            ZSet::Listpack(Vec::new())
+            ZSet::Listpack(Listpack::new())
         }
     }
 
@@ -441,9 +588,29 @@ impl ZSet {
     pub fn from_items_skiplist(items: impl IntoIterator<Item = Item>) -> ZSet {
         let mut z = ZSet::Skiplist(Box::default());
         for it in items {
-            z.insert_unchecked(it.member, it.score);
+            z.insert_unchecked(&it.member, it.score);
         }
         z
+    }
+
+    /// A listpack-encoded set from items already in `(score, member)` order with distinct
+    /// members (scores stored as a listpack stores them).
+    pub fn from_sorted_listpack<'a>(items: impl IntoIterator<Item = ItemRef<'a>>) -> ZSet {
+        let mut lp = Listpack::new();
+        for it in items {
+            let s = ScoreEntry::new(it.score);
+            lp.push_pair(&*it.member, s.entry());
+        }
+        ZSet::Listpack(lp)
+    }
+
+    /// The listpack of a `listpack`-encoded set: exactly the body of an RDB
+    /// `zset listpack` value.
+    pub fn listpack_bytes(&self) -> Option<&[u8]> {
+        match self {
+            ZSet::Listpack(lp) => Some(lp.as_bytes()),
+            ZSet::Skiplist(_) => None,
+        }
     }
 
     pub fn encoding_name(&self) -> &'static str {
@@ -455,7 +622,7 @@ impl ZSet {
 
     pub fn len(&self) -> usize {
         match self {
-            ZSet::Listpack(v) => v.len(),
+            ZSet::Listpack(lp) => lp.len() / 2,
             ZSet::Skiplist(b) => b.index.len(),
         }
     }
@@ -466,7 +633,10 @@ impl ZSet {
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
-            ZSet::Listpack(v) => v.iter().find(|it| &*it.member == member).map(|it| it.score),
+            ZSet::Listpack(lp) => {
+                let p = lp.find(None, member, 1)?;
+                lp.get(lp.next(p)?).map(entry_score)
+            }
             ZSet::Skiplist(b) => b.map.get(hash_key(member), member).copied(),
         }
     }
@@ -474,10 +644,11 @@ impl ZSet {
     /// The ascending rank of `member` and its score.
     pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
         match self {
-            ZSet::Listpack(v) => v
-                .iter()
-                .position(|it| &*it.member == member)
-                .and_then(|r| v.get(r).map(|it| (r, it.score))),
+            ZSet::Listpack(lp) => lp
+                .pairs()
+                .enumerate()
+                .find(|(_, (m, _))| *m.bytes() == *member)
+                .map(|(r, (_, s))| (r, entry_score(s))),
             ZSet::Skiplist(b) => {
                 let score = *b.map.get(hash_key(member), member)?;
                 b.index.rank(score, member).map(|r| (r, score))
@@ -486,48 +657,51 @@ impl ZSet {
     }
 
     /// The item at ascending rank `rank`.
-    pub fn get(&self, rank: usize) -> Option<&Item> {
+    pub fn get(&self, rank: usize) -> Option<ItemRef<'_>> {
         match self {
-            ZSet::Listpack(v) => v.get(rank),
-            ZSet::Skiplist(b) => b.index.get(rank),
+            ZSet::Listpack(lp) => {
+                let p = lp_rank_pos(lp, rank)?;
+                lp_items_at(lp, p).next()
+            }
+            ZSet::Skiplist(b) => b.index.get(rank).map(ItemRef::from),
         }
     }
 
     /// The number of leading items (in ascending order) for which `pred` holds; `pred` must
     /// hold on a prefix of the order.
-    pub fn partition_point(&self, pred: impl Fn(&Item) -> bool) -> usize {
+    pub fn partition_point(&self, pred: impl Fn(&ItemRef<'_>) -> bool) -> usize {
         match self {
-            ZSet::Listpack(v) => v.partition_point(pred),
-            ZSet::Skiplist(b) => b.index.partition_point(pred),
+            ZSet::Listpack(lp) => lp_items_at(lp, lp.first().unwrap_or(lp.end()))
+                .take_while(|it| pred(it))
+                .count(),
+            ZSet::Skiplist(b) => b.index.partition_point(|it| pred(&ItemRef::from(it))),
         }
     }
 
     /// Items in ascending order from rank `rank` (or descending from it with `down`).
-    pub fn iter_at(&self, rank: usize, down: bool) -> Box<dyn Iterator<Item = &Item> + '_> {
+    pub fn iter_at(&self, rank: usize, down: bool) -> Box<dyn Iterator<Item = ItemRef<'_>> + '_> {
         match (self, down) {
-            (ZSet::Listpack(v), false) => Box::new(v.get(rank..).unwrap_or(&[]).iter()),
-            (ZSet::Listpack(v), true) => {
-                let end = if rank < v.len() { rank + 1 } else { 0 };
-                Box::new(v.get(..end).unwrap_or(&[]).iter().rev())
-            }
-            (ZSet::Skiplist(b), false) => Box::new(b.index.iter_from(rank)),
-            (ZSet::Skiplist(b), true) => Box::new(b.index.iter_down_from(rank)),
+            (ZSet::Listpack(lp), false) => match lp_rank_pos(lp, rank) {
+                Some(p) => Box::new(lp_items_at(lp, p)),
+                None => Box::new(std::iter::empty()),
+            },
+            (ZSet::Listpack(lp), true) => Box::new(lp_items_down(lp, rank)),
+            (ZSet::Skiplist(b), false) => Box::new(b.index.iter_from(rank).map(ItemRef::from)),
+            (ZSet::Skiplist(b), true) => Box::new(b.index.iter_down_from(rank).map(ItemRef::from)),
         }
     }
 
     /// Every item in ascending order.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = &Item> + '_> {
-        match self {
-            ZSet::Listpack(v) => Box::new(v.iter()),
-            ZSet::Skiplist(b) => Box::new(b.index.iter()),
-        }
+    pub fn iter(&self) -> Box<dyn Iterator<Item = ItemRef<'_>> + '_> {
+        self.iter_at(0, false)
     }
 
     /// Converts to `skiplist` (one way; also used by loaders and tests).
     pub fn convert_to_skiplist(&mut self) {
-        if let ZSet::Listpack(v) = self {
+        if let ZSet::Listpack(lp) = self {
             let mut big = Big::default();
-            for it in std::mem::take(v) {
+            for it in lp_items_at(lp, lp.first().unwrap_or(lp.end())) {
+                let it = it.to_item();
                 big.map
                     .insert_new(hash_key(&it.member), it.member.clone(), it.score);
                 big.index.insert(it);
@@ -539,16 +713,8 @@ impl ZSet {
     /// Converts to `listpack` (scores normalized as a listpack stores them).
     fn convert_to_listpack(&mut self) {
         if let ZSet::Skiplist(b) = self {
-            let items: Vec<Item> = std::mem::take(&mut b.index)
-                .chunks
-                .into_iter()
-                .flatten()
-                .map(|mut it| {
-                    it.score = normalize_listpack_score(it.score);
-                    it
-                })
-                .collect();
-            *self = ZSet::Listpack(items);
+            let z = ZSet::from_sorted_listpack(b.index.iter().map(ItemRef::from));
+            *self = z;
         }
     }
 
@@ -571,7 +737,7 @@ impl ZSet {
     /// items (member lengths are not rechecked).
     pub fn fit_loaded_encoding(&mut self, limits: Limits) {
         match self {
-            ZSet::Listpack(v) if v.len() > limits.max_entries => self.convert_to_skiplist(),
+            ZSet::Listpack(_) if self.len() > limits.max_entries => self.convert_to_skiplist(),
             ZSet::Listpack(_) => {}
             ZSet::Skiplist(_) => self.fit_encoding(limits),
         }
@@ -580,37 +746,39 @@ impl ZSet {
     /// Inserts or updates `member` without any flag logic, converting to `skiplist` when the
     /// listpack limits would be passed. Returns the previous score.
     pub fn insert(&mut self, member: &[u8], score: f64, limits: Limits) -> Option<f64> {
-        if let ZSet::Listpack(v) = self {
-            let exists = v.iter().any(|it| &*it.member == member);
-            if !exists && (v.len() + 1 > limits.max_entries || member.len() > limits.max_value) {
+        if let ZSet::Listpack(lp) = self {
+            let grows = lp.find(None, member, 1).is_none();
+            if grows
+                && (lp.len() / 2 + 1 > limits.max_entries
+                    || member.len() > limits.max_value
+                    || !lp.safe_to_add(member.len() + 32))
+            {
                 self.convert_to_skiplist();
             }
         }
-        self.insert_unchecked(member.into(), score)
+        self.insert_unchecked(member, score)
     }
 
     /// Inserts or updates in the current encoding.
-    fn insert_unchecked(&mut self, member: Box<[u8]>, score: f64) -> Option<f64> {
+    fn insert_unchecked(&mut self, member: &[u8], score: f64) -> Option<f64> {
         match self {
-            ZSet::Listpack(v) => {
-                let score = normalize_listpack_score(score);
-                let old = v
-                    .iter()
-                    .position(|it| it.member == member)
-                    .map(|i| v.remove(i).score);
-                let at = v.partition_point(|it| cmp_key(score, &member, it) == Ordering::Greater);
-                v.insert(at, Item { member, score });
+            ZSet::Listpack(lp) => {
+                let old = lp_remove(lp, member);
+                lp_insert(lp, member, score);
                 old
             }
             ZSet::Skiplist(b) => {
-                let old = b.map.insert(hash_key(&member), &member, score);
+                let old = b.map.insert(hash_key(member), member, score);
                 if let Some(o) = old {
                     if o.to_bits() == score.to_bits() {
                         return old;
                     }
-                    b.index.remove(o, &member);
+                    b.index.remove(o, member);
                 }
-                b.index.insert(Item { member, score });
+                b.index.insert(Item {
+                    member: member.into(),
+                    score,
+                });
                 old
             }
         }
@@ -662,10 +830,7 @@ impl ZSet {
     /// Removes `member`; returns its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         match self {
-            ZSet::Listpack(v) => {
-                let i = v.iter().position(|it| &*it.member == member)?;
-                Some(v.remove(i).score)
-            }
+            ZSet::Listpack(lp) => lp_remove(lp, member),
             ZSet::Skiplist(b) => {
                 let (_, score) = b.map.remove(hash_key(member), member)?;
                 b.index.remove(score, member);
@@ -681,7 +846,17 @@ impl ZSet {
             return Vec::new();
         }
         match self {
-            ZSet::Listpack(v) => v.drain(start..end).collect(),
+            ZSet::Listpack(lp) => {
+                let Some(p) = lp_rank_pos(lp, start) else {
+                    return Vec::new();
+                };
+                let out: Vec<Item> = lp_items_at(lp, p)
+                    .take(end - start)
+                    .map(|it| it.to_item())
+                    .collect();
+                lp.remove_range(p, 2 * out.len());
+                out
+            }
             ZSet::Skiplist(b) => {
                 let mut out = Vec::with_capacity(end - start);
                 for _ in start..end {
@@ -699,8 +874,8 @@ impl ZSet {
     /// a skiplist visits one bucket of its member table per [`Dict::scan_step`].
     pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&[u8], f64)) -> u64 {
         match self {
-            ZSet::Listpack(v) => {
-                for it in v {
+            ZSet::Listpack(_) => {
+                for it in self.iter() {
                     f(&it.member, it.score);
                 }
                 0
@@ -708,15 +883,20 @@ impl ZSet {
             ZSet::Skiplist(b) => b.map.scan_step(cursor, |m, s| f(m, *s)),
         }
     }
-
     /// Checks the invariants (tests).
     #[cfg(test)]
     pub fn check(&self) {
         match self {
-            ZSet::Listpack(v) => {
-                for w in v.windows(2) {
+            ZSet::Listpack(lp) => {
+                assert_eq!(lp.len() % 2, 0);
+                let items: Vec<Item> = self.iter().map(|it| it.to_item()).collect();
+                assert_eq!(items.len(), self.len());
+                for w in items.windows(2) {
                     assert_eq!(cmp_key(w[1].score, &w[1].member, &w[0]), Ordering::Greater);
                 }
+                // Every score is stored as Redis writes it.
+                let rebuilt = ZSet::from_sorted_listpack(items.iter().map(ItemRef::from));
+                assert_eq!(rebuilt.listpack_bytes(), Some(lp.as_bytes()));
             }
             ZSet::Skiplist(b) => {
                 b.index.check();
@@ -831,18 +1011,150 @@ mod tests {
             let big = Limits { max_entries: 10_000, max_value: 64 };
             let mut z = ZSet::new_for(big, 0);
             run_ops(&mut z, &ops, big);
-            let before: Vec<Item> = z.iter().cloned().collect();
+            let before: Vec<Item> = z.iter().map(|it| it.to_item()).collect();
             prop_assert_eq!(z.encoding_name(), "listpack");
             z.convert_to_skiplist();
             z.check();
             prop_assert_eq!(z.encoding_name(), "skiplist");
-            let after: Vec<Item> = z.iter().cloned().collect();
+            let after: Vec<Item> = z.iter().map(|it| it.to_item()).collect();
             prop_assert_eq!(&before, &after);
             z.fit_encoding(big);
             prop_assert_eq!(z.encoding_name(), "listpack");
-            let back: Vec<Item> = z.iter().cloned().collect();
+            let back: Vec<Item> = z.iter().map(|it| it.to_item()).collect();
             prop_assert_eq!(&before, &back);
         }
+    }
+
+    proptest! {
+        /// Any score survives the listpack exactly (but for the sign of zero), stored as the
+        /// `%.17g` text Redis writes (an integer entry when that text is one).
+        #[test]
+        fn listpack_scores_round_trip_as_redis_writes_them(
+            scores in proptest::collection::vec(
+                prop_oneof![
+                    any::<f64>().prop_filter("not NaN", |f| !f.is_nan()),
+                    (-1i64 << 60..1i64 << 60).prop_map(|n| n as f64),
+                    proptest::sample::select(vec![
+                        0.0, -0.0, 1e17, -1e17, 99_999_999_999_999_984.0, 4_503_599_627_370_496.0,
+                        9_007_199_254_740_993.0, 1e300, 5e-324, f64::INFINITY, f64::NEG_INFINITY,
+                        2f64.powi(62), -(2f64.powi(62)), 2f64.powi(63), 1e19, -1e19,
+                        f64::MAX, f64::MIN, 0.1, -1.5,
+                    ]),
+                ],
+                1..20,
+            )
+        ) {
+            let lim = Limits { max_entries: 128, max_value: 64 };
+            let mut z = ZSet::new_for(lim, 3);
+            let mut model = std::collections::BTreeMap::new();
+            for (i, sc) in scores.iter().enumerate() {
+                let m = format!("m{}", i % 7);
+                z.insert(m.as_bytes(), *sc, lim);
+                model.insert(m.into_bytes(), normalize_listpack_score(*sc));
+            }
+            z.check();
+            for (m, sc) in &model {
+                prop_assert_eq!(z.score(m).map(f64::to_bits), Some(sc.to_bits()));
+            }
+            let mut want = Listpack::new();
+            for (m, sc) in model_sorted(&model) {
+                want.push(&m[..]);
+                if sc.trunc() == sc && sc.abs() <= 2f64.powi(62) {
+                    want.push(Entry::Int(sc as i64));
+                } else {
+                    want.push(fastkv_resp::float::fmt_g17(sc).as_bytes());
+                }
+            }
+            prop_assert_eq!(z.listpack_bytes(), Some(want.as_bytes()));
+        }
+    }
+
+    /// Whole-listpack reads agree with the skiplist on every rank, both ways.
+    #[test]
+    fn listpack_ranks_and_ranges_agree_with_the_skiplist() {
+        let lim = Limits {
+            max_entries: 128,
+            max_value: 64,
+        };
+        let mut small = ZSet::new_for(lim, 1);
+        for i in 0..40i32 {
+            let m = if i % 3 == 0 {
+                (i * 11).to_string()
+            } else {
+                format!("m{i}")
+            };
+            small.insert(m.as_bytes(), f64::from(i % 5) * 0.25, lim);
+        }
+        let mut big = small.clone();
+        big.convert_to_skiplist();
+        assert_eq!(small.encoding_name(), "listpack");
+        let items = |it: Box<dyn Iterator<Item = ItemRef<'_>> + '_>| -> Vec<Item> {
+            it.map(|i| i.to_item()).collect()
+        };
+        for r in 0..=41 {
+            for down in [false, true] {
+                assert_eq!(items(small.iter_at(r, down)), items(big.iter_at(r, down)));
+            }
+            assert_eq!(
+                small.get(r).map(|i| i.to_item()),
+                big.get(r).map(|i| i.to_item())
+            );
+        }
+        for it in items(big.iter()) {
+            assert_eq!(small.rank(&it.member), big.rank(&it.member));
+        }
+        let (a, b) = (small.remove_range(5, 12), big.remove_range(5, 12));
+        assert_eq!(a, b);
+        small.check();
+        assert_eq!(items(small.iter()), items(big.iter()));
+        assert_eq!(small.rank(b"nope"), None);
+        assert_eq!(small.score(b"nope"), None);
+    }
+
+    #[test]
+    fn listpack_bytes_match_redis() {
+        // DUMP (rdbcompression no) on redis-server 7.0.15 after `ZADD z -0 a 1.5 b 3 c 1e20 d
+        // 0.1 e 9007199254740993 f 4503599627370496 g -4503599627370495 h inf i -inf j
+        // 123456789012 k -1e17 l 4611686018427387904 m -4611686018427387904 n
+        // 4611686018427388928 o 1e-300 p`: the listpack inside the payload. Integral scores
+        // up to 2^62 are integer entries, others `%.17g` text.
+        let hex =
+            "cd0000002000816a02842d696e6605816e02f400000000000000c009816c02f4000076a287ba9cfe0981\
+            6802f4010000000000f0ff0981610200018170028631652d3330300781650293302e3130303030303030\
+            3030303030303030311481620283312e35048163020301816b02f4141a99be1c00000009816702f40000\
+            00000000100009816602f4000000000000200009816d02f4000000000000004009816f0296342e363131\
+            36383630313834323733383839652b3138178164028531652b32300681690283696e6604ff";
+        let want: Vec<u8> = (0..hex.len() / 2)
+            .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect();
+        let lim = Limits {
+            max_entries: 128,
+            max_value: 64,
+        };
+        let mut z = ZSet::new_for(lim, 1);
+        for (s, m) in [
+            (-0.0, "a"),
+            (1.5, "b"),
+            (3.0, "c"),
+            (1e20, "d"),
+            (0.1, "e"),
+            (9_007_199_254_740_993.0, "f"),
+            (4_503_599_627_370_496.0, "g"),
+            (-4_503_599_627_370_495.0, "h"),
+            (f64::INFINITY, "i"),
+            (f64::NEG_INFINITY, "j"),
+            (123_456_789_012.0, "k"),
+            (-1e17, "l"),
+            (4_611_686_018_427_387_904.0, "m"),
+            (-4_611_686_018_427_387_904.0, "n"),
+            (4_611_686_018_427_388_928.0, "o"),
+            (1e-300, "p"),
+        ] {
+            z.insert(m.as_bytes(), s, lim);
+        }
+        assert_eq!(z.listpack_bytes(), Some(&want[..]));
+        assert_eq!(z.score(b"o"), Some(4_611_686_018_427_388_928.0));
+        assert_eq!(z.score(b"n"), Some(-4_611_686_018_427_387_904.0));
     }
 
     #[test]
