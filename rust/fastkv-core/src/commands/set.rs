@@ -194,8 +194,9 @@ fn positive_count(arg: &[u8]) -> Result<u64, OpError> {
         .ok_or(OpError::err("value is out of range, must be positive"))
 }
 
-/// Redis pops one by one while `count * SPOP_MOVE_STRATEGY_MUL <= size`; past that it draws
-/// the members to keep instead and rebuilds the set from them.
+/// Redis 7.0 pops one by one while `(size - count) * SPOP_MOVE_STRATEGY_MUL > count`; past
+/// that it draws the members to keep instead and rebuilds the set from them (so a set that
+/// loses its last non-integer members that way becomes an intset again).
 const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 
 /// `SPOP key [count]`
@@ -242,7 +243,8 @@ fn cmd_spop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let max = max_intset(ctx);
     update_set(ctx, key, |s| {
         let mut popped = Vec::new();
-        if count.saturating_mul(SPOP_MOVE_STRATEGY_MUL) <= size {
+        // Redis 7.0: one by one while `remaining * SPOP_MOVE_STRATEGY_MUL > count`.
+        if (size - count).saturating_mul(SPOP_MOVE_STRATEGY_MUL) > count {
             for _ in 0..count {
                 let Some(m) = s.random_member(|| rng.gen()).map(Member::to_vec) else {
                     break;
@@ -860,8 +862,18 @@ mod tests {
         ]);
         s.run(&["SREM", "s", "a"]);
         assert_eq!(s.run(&["SPOP", "s", "0"]), set_of(&[]));
-        // Popping most of it rebuilds the rest: all integers, so an intset again.
+        // 2 left of 9: popped one by one (2 * 5 > 7), so the table stays (Redis 7.0.15).
         assert_eq!(sorted(s.run(&["SPOP", "s", "7"])).len(), 7);
+        assert_eq!(s.run(&["SCARD", "s"]), int(2));
+        assert_eq!(encoding(&mut s, "s"), bulk("hashtable"));
+        s.run(&["DEL", "s"]);
+        s.run(&[
+            "SADD", "s", "a", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13",
+            "14", "15", "16", "17", "18", "19",
+        ]);
+        s.run(&["SREM", "s", "a"]);
+        // 2 left of 19 (2 * 5 <= 17): the rest is rebuilt, all integers, so an intset again.
+        assert_eq!(sorted(s.run(&["SPOP", "s", "17"])).len(), 17);
         assert_eq!(s.run(&["SCARD", "s"]), int(2));
         assert_eq!(encoding(&mut s, "s"), bulk("intset"));
         let Frame::Bulk(one) = s.run(&["SPOP", "s"]) else {
