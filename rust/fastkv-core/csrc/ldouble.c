@@ -76,3 +76,14 @@ size_t fastkv_ld_format_fixed17(const unsigned char *a, char *buf, size_t cap) {
     int n = snprintf(buf, cap, "%.17Lf", load(a));
     return n < 0 ? (size_t)-1 : (size_t)n;
 }
+
+/* (long long) ceill(a * 1000.0): seconds to milliseconds as Redis's getTimeoutFromObjectOrReply
+ * computes them. An out-of-range (or NaN) result is LLONG_MIN, which is what the x87
+ * conversion Redis relies on yields on x86_64 (its cast is undefined behaviour in C; ours is
+ * checked). */
+long long fastkv_ld_ceil_millis(const unsigned char *a) {
+    long double v = ceill(load(a) * 1000.0L);
+    if (!(v >= -9223372036854775808.0L && v < 9223372036854775808.0L))
+        return -9223372036854775807LL - 1;
+    return (long long)v;
+}

@@ -15,11 +15,12 @@
 
 use crate::blocking::BlockRequest;
 use crate::command::{
-    keys, parse_float, parse_int, Args, CommandSpec, BLOCKING, DENYOOM, FAST, KEY1, NOSCRIPT,
-    NO_KEYS, READONLY, WRITE,
+    keys, parse_int, Args, CommandSpec, BLOCKING, DENYOOM, FAST, KEY1, NOSCRIPT, NO_KEYS, READONLY,
+    WRITE,
 };
 use crate::dispatch::Ctx;
 use crate::error::OpError;
+use crate::types::ldouble::LongDouble;
 use crate::types::list::End;
 use crate::types::{List, Value};
 use fastkv_resp::Frame;
@@ -61,28 +62,39 @@ fn bulk_owned(b: Box<[u8]>) -> Frame {
     Frame::Bulk(b.into_vec())
 }
 
+/// `list-max-listpack-size`, which shapes the nodes of a list created now.
+fn list_fill(ctx: &Ctx<'_>) -> i64 {
+    ctx.engine.config.read().list_max_listpack_size
+}
+
 /// LEFT / RIGHT, else a syntax error.
 fn parse_end(arg: &[u8]) -> Result<End, OpError> {
     End::parse(arg).ok_or(OpError::Syntax)
 }
 
 /// A blocking command's timeout in seconds (a float, millisecond precision, 0 = forever) as an
-/// absolute deadline in ms, or `None` for forever. Redis 7.0 multiplies by 1000, rounds up,
-/// and converts to a 64-bit integer; values beyond that range (and infinities) end up
-/// negative there, so they are "negative" here too.
+/// absolute deadline in ms, or `None` for forever. Redis 7.0 parses it as a long double,
+/// multiplies by 1000, rounds up, and converts to a 64-bit integer; values beyond that range
+/// (and infinities) end up negative there, so they are "negative" here too.
 pub(crate) fn parse_timeout(ctx: &Ctx<'_>, arg: &[u8]) -> Result<Option<u64>, OpError> {
-    let secs = parse_float(arg).ok_or(OpError::err("timeout is not a float or out of range"))?;
-    let ms = (secs * 1000.0).ceil();
-    // 2^63 as a float: the first value that does not fit an i64.
-    let ms = if (-9.2e18..9_223_372_036_854_775_808.0).contains(&ms) {
-        ms as i64
-    } else {
-        i64::MIN
-    };
+    // Redis reads the timeout as a long double (`string2ld`: hex, `1e-400`, no spaces) and
+    // takes `(long long) ceill(secs * 1000)`; too large a value wraps to negative there.
+    let ms = LongDouble::parse(arg)
+        .ok_or(OpError::err("timeout is not a float or out of range"))?
+        .ceil_millis();
     if ms < 0 {
         return Err(OpError::err("timeout is negative"));
     }
     Ok((ms > 0).then(|| ctx.now.saturating_add(ms as u64)))
+}
+
+/// Whether a blocking pop may serve from `key` in this run: `ctx.may_serve`, and, in a
+/// waiter's re-run, only if the key holds a list (or nothing). A key that became another type
+/// (a sorted set added to a key this client waits on) is not an error there: as in Redis 7.0,
+/// only a list serves the waiter, which keeps waiting. On the first run WRONGTYPE stands.
+fn may_serve_list(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
+    ctx.may_serve(key)
+        && (ctx.ready_key.is_none() || matches!(ctx.value(key), None | Some(Value::List(_))))
 }
 
 /// Records that the command would block on `keys` with this timeout reply.
@@ -120,7 +132,7 @@ fn push_generic(
         }
         None if only_existing => return Ok(Frame::Integer(0)),
         None => {
-            let mut l = List::new();
+            let mut l = List::with_fill(list_fill(ctx));
             for it in items {
                 l.push(end, it);
             }
@@ -242,7 +254,7 @@ fn cmd_lrange(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
         return Ok(Frame::Array(Vec::new()));
     };
     let items = match l.clip_range(start, stop) {
-        Some(r) => l.iter_range(r).map(bulk).collect(),
+        Some(r) => l.iter_range(r).map(|e| bulk(&e)).collect(),
         None => Vec::new(),
     };
     Ok(Frame::Array(items))
@@ -257,7 +269,7 @@ fn cmd_lindex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
         return Ok(Frame::Null);
     };
     let index = parse_int(index)?;
-    Ok(l.get(index).map_or(Frame::Null, bulk))
+    Ok(l.get(index).map_or(Frame::Null, |e| bulk(&e)))
 }
 
 /// `LSET key index element` — OK; `ERR no such key` if missing (checked before the index),
@@ -408,13 +420,13 @@ fn cmd_lpos(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     };
     if from_tail {
         for (i, e) in l.iter().enumerate().rev().take(limit) {
-            if !check(i, e) {
+            if !check(i, &e) {
                 break;
             }
         }
     } else {
         for (i, e) in l.iter().enumerate().take(limit) {
-            if !check(i, e) {
+            if !check(i, &e) {
                 break;
             }
         }
@@ -470,7 +482,7 @@ fn move_one(
             ctx.dirty += 1;
         }
         None => {
-            let mut d = List::new();
+            let mut d = List::with_fill(list_fill(ctx));
             d.push_owned(to, it);
             ctx.set(dst, Value::List(d), false);
         }
@@ -550,7 +562,7 @@ fn parse_mpop<'a>(args: &mut Args<'a>) -> Result<MPop<'a>, OpError> {
 /// reached.
 fn mpop(ctx: &mut Ctx<'_>, m: &MPop<'_>) -> Result<Option<Frame>, OpError> {
     for &key in m.keys {
-        if !ctx.may_serve(key) || list_ref(ctx, key)?.is_none() {
+        if !may_serve_list(ctx, key) || list_ref(ctx, key)?.is_none() {
             continue;
         }
         let items = pop_some(ctx, key, m.end, m.count)?;
@@ -599,7 +611,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, end: End) -> Result<Fram
     };
     let deadline = parse_timeout(ctx, timeout)?;
     for &key in keys {
-        if !ctx.may_serve(key) || list_ref(ctx, key)?.is_none() {
+        if !may_serve_list(ctx, key) || list_ref(ctx, key)?.is_none() {
             continue;
         }
         let items = pop_some(ctx, key, end, 1)?;
@@ -631,7 +643,7 @@ fn bmove_generic(
     to: End,
     deadline: Option<u64>,
 ) -> Result<Frame, OpError> {
-    if ctx.may_serve(src) {
+    if may_serve_list(ctx, src) {
         if let Some(reply) = move_one(ctx, src, dst, from, to)? {
             return Ok(reply);
         }
@@ -1053,6 +1065,92 @@ mod tests {
             Outcome::Blocked { id, .. } => (id, rx),
             Outcome::Reply(f) => panic!("did not block: {f:?}"),
         }
+    }
+
+    /// The deadline `BLPOP k <timeout>` blocks with, relative to now (None: forever).
+    fn blocked_for(s: &Session, timeout: &str) -> Option<i64> {
+        let mut c = s.engine.new_client();
+        let mut waker = || -> Deliver { Box::new(|_| {}) };
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let argv: &[&[u8]] = &[b"BLPOP", b"k", timeout.as_bytes()];
+        match s.engine.execute_or_block(&mut c, argv, &mut waker) {
+            Outcome::Blocked { id, deadline_ms } => {
+                s.engine.blocking.unblock(id);
+                deadline_ms.map(|d| d as i64 - before)
+            }
+            Outcome::Reply(f) => panic!("{timeout:?} did not block: {f:?}"),
+        }
+    }
+
+    #[test]
+    fn timeouts_parse_as_long_doubles() {
+        // What redis-server 7.0.15 accepts: strtold syntax, hex included, tiny values that
+        // underflow a double, no surrounding spaces.
+        let mut s = Session::new();
+        let within = |d: Option<i64>, lo: i64, hi: i64| d.is_some_and(|d| (lo..=hi).contains(&d));
+        assert!(within(blocked_for(&s, "0x1"), 900, 1100));
+        assert!(within(blocked_for(&s, "0x10"), 15_900, 16_100));
+        assert!(within(blocked_for(&s, "0x1p-2"), 150, 350));
+        // ceil(1e-397 ms) = 1 ms, not 0 (forever) as a double's underflow would give.
+        assert!(within(blocked_for(&s, "1e-400"), 0, 100));
+        assert_eq!(blocked_for(&s, "-1e-400"), None);
+        assert_eq!(blocked_for(&s, "-0"), None);
+        let t = err("ERR timeout is not a float or out of range");
+        for bad in [" 1", "1 ", "1e-5000", "nan", "0x"] {
+            assert_eq!(s.run(&["BLPOP", "k", bad]), t, "{bad:?}");
+        }
+        let neg = err("ERR timeout is negative");
+        for bad in ["-0x1", "-inf", "1e16"] {
+            assert_eq!(s.run(&["BLPOP", "k", bad]), neg, "{bad:?}");
+        }
+        assert_eq!(s.run(&["BLMOVE", "k", "d", "LEFT", "LEFT", "-0x1"]), neg);
+    }
+
+    #[test]
+    fn a_key_of_another_type_leaves_list_waiters_waiting() {
+        // Redis 7.0 serves a list waiter only from a list; a sorted set (which wakes the key)
+        // neither serves nor errors it.
+        let mut s = Session::new();
+        let waiters = [
+            block(&s, &["BLPOP", "k", "0"]),
+            block(&s, &["BRPOP", "k", "0"]),
+            block(&s, &["BLMOVE", "k", "d", "LEFT", "RIGHT", "0"]),
+            block(&s, &["BRPOPLPUSH", "k", "d", "0"]),
+            block(
+                &s,
+                &["BLMPOP", "0", "2", "k", "other", "LEFT", "COUNT", "2"],
+            ),
+        ];
+        s.run(&["ZADD", "k", "1", "m"]);
+        for (id, rx) in &waiters {
+            assert!(rx.try_recv().is_err());
+            assert!(s.engine.blocking.is_blocked(*id));
+        }
+        s.run(&["DEL", "k"]);
+        s.run(&["RPUSH", "k", "a", "b", "c", "d", "e", "f"]);
+        let replies: Vec<Option<Frame>> =
+            waiters.iter().map(|(_, rx)| rx.try_recv().ok()).collect();
+        assert_eq!(
+            replies,
+            [
+                Some(arr(&["k", "a"])),
+                Some(arr(&["k", "f"])),
+                Some(bulk("b")),
+                Some(bulk("e")),
+                Some(Frame::Array(vec![bulk("k"), arr(&["c", "d"])])),
+            ]
+        );
+        assert_eq!(s.run(&["LRANGE", "d", "0", "-1"]), arr(&["e", "b"]));
+        // The first run still answers WRONGTYPE.
+        s.run(&["ZADD", "z", "1", "m"]);
+        assert_eq!(s.run(&["BLPOP", "z", "0"]), err(WRONGTYPE));
+        assert_eq!(
+            s.run(&["BLMOVE", "z", "d", "LEFT", "LEFT", "0"]),
+            err(WRONGTYPE)
+        );
+        assert_eq!(s.run(&["BLMPOP", "0", "1", "z", "LEFT"]), err(WRONGTYPE));
     }
 
     #[test]

@@ -27,6 +27,7 @@ extern "C" {
     fn fastkv_ld_add(a: *const u8, b: *const u8, out: *mut u8);
     fn fastkv_ld_is_finite(a: *const u8) -> c_int;
     fn fastkv_ld_format_fixed17(a: *const u8, buf: *mut c_char, cap: usize) -> usize;
+    fn fastkv_ld_ceil_millis(a: *const u8) -> i64;
 }
 
 /// One C `long double`, held as opaque bytes (only `csrc/ldouble.c` reads them).
@@ -72,6 +73,15 @@ impl LongDouble {
         // SAFETY: reads sizeof(long double) <= LD_BYTES bytes from our own blob via memcpy;
         // the blob came from the C side, so it is a valid long double.
         unsafe { fastkv_ld_is_finite(self.blob.as_ptr()) == 1 }
+    }
+
+    /// `(long long) ceill(self * 1000)`: a timeout in seconds as milliseconds, the way Redis's
+    /// `getTimeoutFromObjectOrReply` converts it. A result outside `i64` (or NaN) is
+    /// `i64::MIN`, which is what Redis gets from its x87 conversion on x86_64.
+    pub fn ceil_millis(&self) -> i64 {
+        // SAFETY: reads sizeof(long double) <= LD_BYTES bytes from our own blob via memcpy;
+        // the blob came from the C side, so it is a valid long double. No pointer is retained.
+        unsafe { fastkv_ld_ceil_millis(self.blob.as_ptr()) }
     }
 
     /// The value as Redis's `ld2string(.., LD_STR_HUMAN)` prints it: `%.17Lf`, then trailing
