@@ -127,7 +127,7 @@ fn load_elements(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<(Vec<Vec<u8>>, bool), 
         // List order; DESC with BY nosort then reverses it, as for sorted sets.
         Some(Value::List(l)) => {
             is_set = false;
-            l.iter().map(<[u8]>::to_vec).collect()
+            l.iter().map(|e| e.to_vec()).collect()
         }
         Some(_) => return Err(OpError::WrongType),
     };

@@ -9,6 +9,7 @@ use super::{RdbError, TYPE_STRING};
 use super::{TYPE_HASH, TYPE_HASH_LISTPACK, TYPE_SET, TYPE_SET_INTSET};
 use super::{TYPE_LIST, TYPE_LIST_QUICKLIST, TYPE_LIST_QUICKLIST_2, TYPE_LIST_ZIPLIST};
 use super::{TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK};
+use crate::types::listpack::{Entry, Listpack};
 use crate::types::zset::{self, Item, ItemRef};
 use crate::types::List;
 use crate::types::{Hash, Set};
@@ -265,43 +266,23 @@ fn read_set<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<Set, RdbError> {
 //
 // `quicklist2` (18), what Redis 7.0 writes: a node count, then per node a container kind
 // (1 = plain: the string is one element; 2 = packed: the string is a listpack) and its string
-// (LZF-compressed nodes come back decompressed from `read_string`). We write packed nodes of
-// about `NODE_BYTES`, the size Redis's default `list-max-listpack-size -2` gives. Read only:
+// (LZF-compressed nodes come back decompressed from `read_string`). We write the list's own
+// nodes (see `types::list`), packed, never compressed. Read only:
 // `quicklist` (14, Redis 3.2-6.2: a node count, then one ziplist per node), `ziplist` (10: one
 // ziplist) and `list` (1: a count, then strings). Empty nodes are skipped, as Redis does; an
 // empty list is corrupt.
 
-/// Listpack bytes per written node: `list-max-listpack-size -2` means 8 KB nodes.
-const NODE_BYTES: usize = 8 * 1024;
 /// Quicklist node container kinds.
 const CONTAINER_PLAIN: u64 = 1;
 const CONTAINER_PACKED: u64 = 2;
 
 fn write_list(out: &mut Vec<u8>, l: &List) {
-    // Split first so the node count can precede the nodes.
-    let mut nodes: Vec<Vec<u8>> = Vec::new();
-    let mut w = super::listpack::Writer::default();
-    let mut size = 0usize;
-    let mut count = 0usize;
-    for item in l.iter() {
-        // An entry's size: its bytes plus up to 5 of header and 5 of backlen.
-        let entry = item.len() + 2 + if item.len() > 63 { 6 } else { 0 };
-        if count > 0 && size + entry > NODE_BYTES {
-            nodes.push(std::mem::take(&mut w).finish());
-            size = 0;
-            count = 0;
-        }
-        w.push(item);
-        size += entry;
-        count += 1;
-    }
-    if count > 0 {
-        nodes.push(w.finish());
-    }
-    super::encoding::write_len(out, nodes.len() as u64);
-    for node in &nodes {
+    // The list's nodes are listpacks in Redis's format, split where Redis splits them: write
+    // their bytes as they are.
+    super::encoding::write_len(out, l.nodes().len() as u64);
+    for node in l.nodes() {
         super::encoding::write_len(out, CONTAINER_PACKED);
-        write_string(out, node);
+        write_string(out, node.as_bytes());
     }
 }
 
@@ -326,20 +307,29 @@ fn read_list<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<List, RdbError> {
             }
         }
         _ => {
+            // quicklist2: adopt each packed node as it is (validated whole); a plain node (one
+            // big element) becomes a node of its own.
             let nodes = r.read_len()?;
+            let mut list_nodes = Vec::new();
             for _ in 0..nodes {
                 let container = r.read_len()?;
                 let blob = r.read_string()?.into_bytes();
                 match container {
-                    CONTAINER_PLAIN => items.push(blob),
-                    CONTAINER_PACKED => items.extend(
-                        super::listpack::decode(&blob)?
-                            .into_iter()
-                            .map(super::listpack::LpEntry::into_bytes),
+                    CONTAINER_PLAIN => {
+                        list_nodes.push(Listpack::from_entries([Entry::Str(&blob)]));
+                    }
+                    CONTAINER_PACKED => list_nodes.push(
+                        Listpack::from_bytes(blob)
+                            .map_err(|_| RdbError::Corrupt("bad listpack"))?,
                     ),
                     _ => return Err(RdbError::Corrupt("unknown quicklist container")),
                 }
             }
+            let list = List::from_nodes(list_nodes);
+            if list.is_empty() {
+                return Err(RdbError::Corrupt("empty list"));
+            }
+            return Ok(list);
         }
     }
     if items.is_empty() {
