@@ -12,7 +12,7 @@ use crate::command::{Args, CommandSpec, ALL_KEYS, READONLY};
 use crate::engine::Engine;
 use crate::error::OpError;
 use crate::keyspace::{Entry, Locked};
-use crate::types::Value;
+use crate::types::{Collection, Value};
 use fastkv_resp::Frame;
 use std::sync::atomic::Ordering;
 
@@ -89,6 +89,37 @@ impl<'a> Ctx<'a> {
     /// The live value of `key` in the selected database.
     pub fn value(&mut self, key: &[u8]) -> Option<&mut Value> {
         self.get(key).map(|e| &mut e.value)
+    }
+
+    /// Runs `f` on the collection at `key`, or on a new empty one if the key is missing
+    /// (WRONGTYPE for another type). A new collection is stored only if `f` left it non-empty;
+    /// an existing one that `f` emptied is deleted.
+    pub fn update_collection<C: Collection, T>(
+        &mut self,
+        key: &[u8],
+        f: impl FnOnce(&mut C) -> Result<T, OpError>,
+    ) -> Result<T, OpError> {
+        let mut fresh = None;
+        let c = match self.value(key) {
+            Some(v) => C::of(v)?,
+            None => fresh.insert(C::empty()),
+        };
+        let out = f(c)?;
+        let empty = c.is_empty();
+        match fresh {
+            Some(c) => {
+                if !empty {
+                    self.set(key, c.into_value(), false);
+                }
+            }
+            None => {
+                self.dirty += 1;
+                if empty {
+                    self.remove(key);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// SET semantics: store `value`, dropping any deadline unless `keep_ttl`.

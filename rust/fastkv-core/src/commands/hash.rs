@@ -17,7 +17,7 @@ use crate::error::OpError;
 use crate::glob::glob_match;
 use crate::types::hash::{HashLimits, HashStr};
 use crate::types::ldouble::LongDouble;
-use crate::types::{Hash, Value};
+use crate::types::Hash;
 use fastkv_resp::request::parse_i64_strict;
 use fastkv_resp::Frame;
 use rand::Rng;
@@ -46,27 +46,7 @@ fn update_hash<T>(
     key: &[u8],
     f: impl FnOnce(&mut Hash) -> Result<T, OpError>,
 ) -> Result<T, OpError> {
-    let mut fresh = None;
-    let h = match ctx.value(key) {
-        Some(v) => v.as_hash_mut()?,
-        None => fresh.insert(Hash::new()),
-    };
-    let out = f(h)?;
-    let empty = h.is_empty();
-    match fresh {
-        Some(h) => {
-            if !empty {
-                ctx.set(key, Value::Hash(h), false);
-            }
-        }
-        None => {
-            ctx.dirty += 1;
-            if empty {
-                ctx.remove(key);
-            }
-        }
-    }
-    Ok(out)
+    ctx.update_collection(key, f)
 }
 
 fn bulk(b: impl AsRef<[u8]>) -> Frame {

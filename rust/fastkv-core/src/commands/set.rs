@@ -47,27 +47,7 @@ fn update_set<T>(
     key: &[u8],
     f: impl FnOnce(&mut Set) -> Result<T, OpError>,
 ) -> Result<T, OpError> {
-    let mut fresh = None;
-    let s = match ctx.value(key) {
-        Some(v) => v.as_set_mut()?,
-        None => fresh.insert(Set::new()),
-    };
-    let out = f(s)?;
-    let empty = s.is_empty();
-    match fresh {
-        Some(s) => {
-            if !empty {
-                ctx.set(key, Value::Set(s), false);
-            }
-        }
-        None => {
-            ctx.dirty += 1;
-            if empty {
-                ctx.remove(key);
-            }
-        }
-    }
-    Ok(out)
+    ctx.update_collection(key, f)
 }
 
 fn member_frame(m: Member<'_>) -> Frame {

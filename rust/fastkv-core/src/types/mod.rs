@@ -137,3 +137,43 @@ impl Value {
         }
     }
 }
+
+/// A collection type a key can hold: created by its first write, deleted when a write empties
+/// it, so no key ever holds an empty collection (see [`crate::dispatch::Ctx::update_collection`]).
+pub trait Collection: Sized {
+    fn empty() -> Self;
+    fn is_empty(&self) -> bool;
+    /// The collection held by `value`, or WRONGTYPE.
+    fn of(value: &mut Value) -> Result<&mut Self, OpError>;
+    fn into_value(self) -> Value;
+}
+
+impl Collection for Hash {
+    fn empty() -> Self {
+        Hash::new()
+    }
+    fn is_empty(&self) -> bool {
+        Hash::is_empty(self)
+    }
+    fn of(value: &mut Value) -> Result<&mut Self, OpError> {
+        value.as_hash_mut()
+    }
+    fn into_value(self) -> Value {
+        Value::Hash(self)
+    }
+}
+
+impl Collection for Set {
+    fn empty() -> Self {
+        Set::new()
+    }
+    fn is_empty(&self) -> bool {
+        Set::is_empty(self)
+    }
+    fn of(value: &mut Value) -> Result<&mut Self, OpError> {
+        value.as_set_mut()
+    }
+    fn into_value(self) -> Value {
+        Value::Set(self)
+    }
+}
