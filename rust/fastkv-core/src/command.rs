@@ -12,7 +12,7 @@ use fastkv_resp::request::parse_i64_strict;
 use fastkv_resp::Frame;
 
 /// A command handler: reads its arguments, does the work through `ctx`, returns one reply.
-pub type Handler = fn(&mut Ctx<'_>, &mut Args<'_>) -> Result<Frame, OpError>;
+pub type Handler = fn(&mut Ctx<'_, '_>, &mut Args<'_>) -> Result<Frame, OpError>;
 
 /// Extracts key argument indexes where (first, last, step) cannot describe them.
 pub type KeysFn = fn(&[&[u8]]) -> Vec<usize>;

@@ -16,12 +16,13 @@ use crate::types::{Collection, Value};
 use fastkv_resp::Frame;
 use std::sync::atomic::Ordering;
 
-/// What a handler works with.
-pub struct Ctx<'a> {
-    pub engine: &'a Engine,
+/// What a handler works with: `'a` is the command's borrow of its client, `'k` the
+/// engine's (the shard locks may outlive one command: EXEC, scripts).
+pub struct Ctx<'a, 'k> {
+    pub engine: &'k Engine,
     pub client: &'a mut Client,
     /// The shards this command holds.
-    pub ks: Locked<'a>,
+    pub ks: Locked<'k>,
     /// The command's clock (ms since the epoch), read once per command as Redis does.
     pub now: u64,
     /// Keys changed by this command (feeds `rdb_changes_since_last_save`).
@@ -39,7 +40,7 @@ pub struct Ctx<'a> {
     ready: Vec<(usize, Vec<u8>)>,
 }
 
-impl<'a> Ctx<'a> {
+impl Ctx<'_, '_> {
     pub fn db(&self) -> usize {
         self.client.db
     }
@@ -262,11 +263,24 @@ impl Engine {
     }
 
     fn execute_counted(&self, client: &mut Client, argv: &[&[u8]], park: Park<'_>) -> Ran {
+        match self.prepare(client, argv) {
+            Ok((spec, args_start)) => self.run(spec, client, argv, args_start, park),
+            Err(reply) => Ran::Reply(reply),
+        }
+    }
+
+    /// Finds the command's row (and subcommand row) and checks its arity, counting the call:
+    /// everything the dispatcher does before locking. `Err` is the reply of a refused command.
+    fn prepare(
+        &self,
+        client: &mut Client,
+        argv: &[&[u8]],
+    ) -> Result<(&'static CommandSpec, usize), Frame> {
         let Some(&name) = argv.first() else {
-            return Ran::Reply(Frame::error("ERR empty command"));
+            return Err(Frame::error("ERR empty command"));
         };
         let Some(spec) = self.command(name) else {
-            return Ran::Reply(unknown_command(argv));
+            return Err(unknown_command(argv));
         };
         let (spec, args_start) = match self.resolve_subcommand(spec, argv) {
             Ok(found) => found,
@@ -274,7 +288,7 @@ impl Engine {
                 if let Some(st) = self.cmdstat(spec) {
                     st.rejected.fetch_add(1, Ordering::Relaxed);
                 }
-                return Ran::Reply(e.into());
+                return Err(e.into());
             }
         };
         self.stats
@@ -282,7 +296,7 @@ impl Engine {
             .fetch_add(1, Ordering::Relaxed);
         // CLIENT LIST's `cmd=` (published by the front end, not here: no lock per command).
         client.last_cmd = spec.name;
-        self.run(spec, client, argv, args_start, park)
+        Ok((spec, args_start))
     }
 
     /// Picks the subcommand row for container commands, checking arity.
@@ -325,7 +339,7 @@ impl Engine {
         client: &mut Client,
         argv: &[&[u8]],
         args_start: usize,
-        mut park: Park<'_>,
+        park: Park<'_>,
     ) -> Ran {
         let ks = if spec.has(ALL_KEYS) {
             self.keyspace.lock_all()
@@ -334,11 +348,36 @@ impl Engine {
             self.keyspace
                 .lock_keys(idx.iter().filter_map(|&i| argv.get(i).copied()))
         };
+        let mut ready = Vec::new();
+        let (ran, ks) = self.run_locked(spec, client, argv, args_start, park, ks, None, &mut ready);
+        drop(ks);
+        if !ready.is_empty() {
+            self.serve_ready(ready);
+        }
+        ran
+    }
+
+    /// Runs a handler with the shards `ks` already holds, and gives them back. Keys the
+    /// command made ready for blocked clients are appended to `ready` (unless the command is
+    /// a waiter's re-run, whose round takes them): the caller serves them once it has let go
+    /// of every lock. `now` overrides the command's clock (a script's frozen time).
+    #[allow(clippy::too_many_arguments)]
+    fn run_locked<'k>(
+        &'k self,
+        spec: &'static CommandSpec,
+        client: &mut Client,
+        argv: &[&[u8]],
+        args_start: usize,
+        mut park: Park<'_>,
+        ks: Locked<'k>,
+        now: Option<u64>,
+        ready: &mut Vec<(usize, Vec<u8>)>,
+    ) -> (Ran, Locked<'k>) {
         let mut ctx = Ctx {
             engine: self,
             client,
             ks,
-            now: crate::time::now_ms(),
+            now: now.unwrap_or_else(crate::time::now_ms),
             dirty: 0,
             read_stats: spec.has(READONLY),
             block: None,
@@ -367,6 +406,7 @@ impl Engine {
             self.stats
                 .expired_keys
                 .fetch_add(ctx.ks.expired, Ordering::Relaxed);
+            ctx.ks.expired = 0;
         }
         if ctx.dirty > 0 {
             self.stats.dirty.fetch_add(ctx.dirty, Ordering::Relaxed);
@@ -390,16 +430,91 @@ impl Engine {
                 _ => Ran::Reply(req.timeout_reply),
             },
         };
-        let ready = std::mem::take(&mut ctx.ready);
-        drop(ctx);
-        if !ready.is_empty() {
+        let made_ready = std::mem::take(&mut ctx.ready);
+        let ks = ctx.ks;
+        if !made_ready.is_empty() {
             match park {
                 // Inside a round of serving: the round takes the keys.
-                Park::Rerun(_, out) => out.extend(ready),
-                _ => self.serve_ready(ready),
+                Park::Rerun(_, out) => out.extend(made_ready),
+                _ => ready.extend(made_ready),
             }
         }
+        (ran, ks)
+    }
+}
+
+/// Commands run back to back under one hold of every shard lock, so that nothing else runs
+/// between them: EXEC's queue, a script's `redis.call`s. Blocking commands answer their
+/// timeout reply at once. Keys they make ready for blocked clients are served when the
+/// `Atomic` is dropped, after the locks are released, as Redis serves them after EXEC or
+/// the script.
+pub struct Atomic<'e> {
+    engine: &'e Engine,
+    ks: Option<Locked<'e>>,
+    ready: Vec<(usize, Vec<u8>)>,
+    /// The clock every command sees (ms since the epoch); `None`: each reads the time.
+    pub now: Option<u64>,
+}
+
+impl Engine {
+    /// Takes every shard lock (in order) for a run of commands: see [`Atomic`].
+    pub fn atomic(&self) -> Atomic<'_> {
+        Atomic {
+            engine: self,
+            ks: Some(self.keyspace.lock_all()),
+            ready: Vec::new(),
+            now: None,
+        }
+    }
+}
+
+impl<'e> Atomic<'e> {
+    /// Runs one command for `client` with the locks already held: the same checks, counters
+    /// and reply as [`Engine::execute`].
+    pub fn execute(&mut self, client: &mut Client, argv: &[&[u8]]) -> Frame {
+        let engine = self.engine;
+        let ran = match engine.prepare(client, argv) {
+            Err(reply) => reply,
+            Ok((spec, start)) => {
+                let Some(ks) = self.ks.take() else {
+                    return Frame::error("ERR internal error: locks released");
+                };
+                let (ran, ks) = engine.run_locked(
+                    spec,
+                    client,
+                    argv,
+                    start,
+                    Park::Never,
+                    ks,
+                    self.now,
+                    &mut self.ready,
+                );
+                self.ks = Some(ks);
+                match ran {
+                    Ran::Reply(f) => f,
+                    Ran::Blocked { .. } | Ran::WouldBlock => Frame::NullArray,
+                }
+            }
+        };
+        if let Frame::Error(line) = &ran {
+            engine.stats.count_error(line);
+        }
         ran
+    }
+
+    /// The held keyspace, for callers that read it directly between commands.
+    pub fn keyspace(&mut self) -> Option<&mut Locked<'e>> {
+        self.ks.as_mut()
+    }
+}
+
+impl Drop for Atomic<'_> {
+    fn drop(&mut self) {
+        drop(self.ks.take());
+        let ready = std::mem::take(&mut self.ready);
+        if !ready.is_empty() {
+            self.engine.serve_ready(ready);
+        }
     }
 }
 
@@ -455,4 +570,55 @@ fn unknown_command(argv: &[&[u8]]) -> Frame {
 pub fn truncate_lossy(b: &[u8], max: usize) -> String {
     let b = &b[..b.len().min(max)];
     String::from_utf8_lossy(b).replace(['\r', '\n'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{bulk, err, int, Session};
+    use crate::Frame;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    fn argv<'a>(a: &[&'a str]) -> Vec<&'a [u8]> {
+        a.iter().map(|s| s.as_bytes()).collect()
+    }
+
+    #[test]
+    fn atomic_runs_commands_under_one_hold() {
+        let mut s = Session::new();
+        let engine = s.engine.clone();
+        let (tx, rx) = mpsc::channel();
+        {
+            let mut at = engine.atomic();
+            assert_eq!(
+                at.execute(&mut s.client, &argv(&["SET", "k", "1"])),
+                Frame::OK
+            );
+            // Another client's write waits for the whole run.
+            let e2 = engine.clone();
+            let writer = std::thread::spawn(move || {
+                let mut c = e2.new_client();
+                let r = e2.execute(&mut c, &[b"SET", b"k", b"other"]);
+                tx.send(r).ok();
+            });
+            assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+            assert_eq!(at.execute(&mut s.client, &argv(&["INCR", "k"])), int(2));
+            assert_eq!(at.execute(&mut s.client, &argv(&["GET", "k"])), bulk("2"));
+            // Checks and errors as usual; blocking commands do not block.
+            assert_eq!(
+                at.execute(&mut s.client, &argv(&["GET"])),
+                err("ERR wrong number of arguments for 'get' command")
+            );
+            assert_eq!(
+                at.execute(&mut s.client, &argv(&["BLPOP", "nolist", "0"])),
+                Frame::NullArray
+            );
+            // Commands that lock everything do not deadlock on the held locks.
+            assert_eq!(at.execute(&mut s.client, &argv(&["DBSIZE"])), int(1));
+            drop(at);
+            writer.join().ok();
+        }
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(Frame::OK));
+        assert_eq!(s.run(&["GET", "k"]), bulk("other"));
+    }
 }

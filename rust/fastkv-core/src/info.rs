@@ -41,7 +41,7 @@ const SECTIONS: &[&str] = &[
 const USER_HZ: f64 = 100.0;
 
 /// The INFO reply text for the requested section names (no names = the defaults).
-pub fn info_string(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> String {
+pub fn info_string(ctx: &mut Ctx<'_, '_>, args: &[&[u8]]) -> String {
     // `INFO`, `INFO default`: every section but commandstats; `all`/`everything`: every one.
     let default: [bool; SECTIONS.len()] = std::array::from_fn(|i| SECTIONS[i] != "commandstats");
     let mut wanted = if args.is_empty() {
@@ -424,7 +424,7 @@ fn cpu(out: &mut Info) {
     }
 }
 
-fn keyspace(out: &mut Info, ctx: &mut Ctx<'_>) {
+fn keyspace(out: &mut Info, ctx: &mut Ctx<'_, '_>) {
     out.section("Keyspace");
     let dbs = ctx.engine.keyspace.databases();
     let mut counts = vec![(0usize, 0usize); dbs];

@@ -28,6 +28,7 @@ pub mod glob;
 pub mod info;
 pub mod keyspace;
 pub mod rdb;
+pub mod scripting;
 pub mod time;
 pub mod types;
 

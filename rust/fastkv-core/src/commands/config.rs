@@ -23,7 +23,7 @@ fn lossy(b: &[u8]) -> String {
 
 /// `CONFIG GET parameter [parameter ...]` — every directive matching any of the glob
 /// patterns, each once: a map in RESP3, a flat name/value array in RESP2.
-fn cmd_config_get(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_config_get(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let config = ctx.engine.config.read();
     let mut seen = std::collections::HashSet::new();
     let mut pairs = Vec::new();
@@ -38,7 +38,7 @@ fn cmd_config_get(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpErr
 }
 
 /// `CONFIG SET parameter value [parameter value ...]` — all pairs or none.
-fn cmd_config_set(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_config_set(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let rest = args.rest();
     if !rest.len().is_multiple_of(2) {
         return Err(OpError::Arity("config|set".into()));
@@ -65,7 +65,7 @@ fn cmd_config_set(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpErr
 }
 
 /// `CONFIG RESETSTAT` — zeroes the INFO stats counters.
-fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_config_resetstat(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     ctx.engine.stats.reset();
     Ok(Frame::OK)
 }
@@ -73,7 +73,7 @@ fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame
 /// `CONFIG REWRITE` — rewrites the file the server started with so that it holds the running
 /// configuration: lines of known directives are replaced in place (comments and unknown lines
 /// kept), directives that differ from their defaults and were not in the file are appended.
-fn cmd_config_rewrite(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_config_rewrite(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     let config = ctx.engine.config.read().clone();
     let Some(path) = config.config_file.clone() else {
         return Err(OpError::err("The server is running without a config file"));
@@ -179,12 +179,12 @@ const CONFIG_HELP: &[&str] = &[
 ];
 
 /// `CONFIG HELP`
-fn cmd_config_help(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_config_help(_ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Ok(help_reply(CONFIG_HELP))
 }
 
 /// The CONFIG container's handler is never called (the dispatcher picks a subcommand).
-fn cmd_config(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_config(_ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Err(OpError::Arity("config".into()))
 }
 
@@ -197,7 +197,7 @@ fn cmd_config(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError
 /// on regardless. NOW only matters with lagging replicas, which cannot exist yet. Nothing is
 /// ever "in progress" (the stop is immediate), so ABORT always answers
 /// `ERR No shutdown in progress.`.
-fn cmd_shutdown(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_shutdown(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let mut req = ShutdownRequest::default();
     let mut abort = false;
     while !args.is_empty() {

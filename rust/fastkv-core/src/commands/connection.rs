@@ -17,7 +17,7 @@ use fastkv_resp::Frame;
 use std::sync::Arc;
 
 /// `PING [message]` — `PONG`, or the message as a bulk string.
-fn cmd_ping(_ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_ping(_ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     match args.remaining() {
         0 => Ok(Frame::simple("PONG")),
         1 => Ok(Frame::bulk(args.next_bytes()?)),
@@ -26,12 +26,12 @@ fn cmd_ping(_ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 }
 
 /// `ECHO message`
-fn cmd_echo(_ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_echo(_ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     Ok(Frame::bulk(args.next_bytes()?))
 }
 
 /// `SELECT index`
-fn cmd_select(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_select(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     // Redis 7.0 answers a non-integer index with the generic integer error.
     let db = args.next_i64()?;
     if db < 0 || db as usize >= ctx.engine.keyspace.databases() {
@@ -53,7 +53,7 @@ const BAD_NAME: OpError =
 /// `HELLO [protover [AUTH username password] [SETNAME clientname]]` — switches the protocol
 /// (2 or 3) and replies with a map describing the server: server, version, proto, id, mode,
 /// role, modules. Options are all checked before anything changes.
-fn cmd_hello(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hello(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let mut proto = ctx.client.proto;
     if let Some(v) = args.peek() {
         args.next_bytes()?;
@@ -113,13 +113,13 @@ fn cmd_hello(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `RESET` — back to a fresh connection's state: RESP2, db 0, no name, replies on. Replies
 /// `+RESET`.
-fn cmd_reset(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_reset(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     ctx.client.reset();
     Ok(Frame::simple("RESET"))
 }
 
 /// `QUIT` — `+OK`, then the connection closes.
-fn cmd_quit(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_quit(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     ctx.client.close_after_reply = true;
     Ok(Frame::OK)
 }
@@ -127,12 +127,12 @@ fn cmd_quit(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
 // --- CLIENT -------------------------------------------------------------------------------
 
 /// `CLIENT ID`
-fn cmd_client_id(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_id(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Ok(Frame::Integer(ctx.client.id as i64))
 }
 
 /// `CLIENT SETNAME name` — an empty name clears it.
-fn cmd_client_setname(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_setname(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let n = args.next_bytes()?;
     if !valid_name(n) {
         return Err(BAD_NAME);
@@ -143,7 +143,7 @@ fn cmd_client_setname(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, O
 }
 
 /// `CLIENT GETNAME` — the name, or null.
-fn cmd_client_getname(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_getname(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Ok(Frame::opt_bulk(ctx.client.name.clone()))
 }
 
@@ -156,7 +156,7 @@ fn verbatim(text: String) -> Frame {
 }
 
 /// `CLIENT INFO` — this connection's CLIENT LIST line.
-fn cmd_client_info(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_info(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     ctx.client.publish();
     let mut line = ctx.client.info.line(ctx.now);
     line.push('\n');
@@ -180,7 +180,7 @@ fn client_type(t: &[u8]) -> Result<&'static str, OpError> {
 
 /// `CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]]` — one line per client,
 /// in id order.
-fn cmd_client_list(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_list(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let mut want_type = None;
     let mut want_ids: Option<Vec<u64>> = None;
     if args.remaining() == 2 && args.eat("TYPE") {
@@ -213,7 +213,7 @@ fn cmd_client_list(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpEr
 
 /// Fires a client's kill signal; its connection closes at once, even if idle. The calling
 /// client closes after its reply instead.
-fn kill(ctx: &mut Ctx<'_>, info: &ClientInfo) {
+fn kill(ctx: &mut Ctx<'_, '_>, info: &ClientInfo) {
     if info.id == ctx.client.id {
         ctx.client.close_after_reply = true;
     } else {
@@ -224,7 +224,7 @@ fn kill(ctx: &mut Ctx<'_>, info: &ClientInfo) {
 /// `CLIENT KILL ip:port` (old form: `+OK` or `ERR No such client`) or
 /// `CLIENT KILL [ID id] [TYPE type] [USER user] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]`
 /// (new form: the number of clients killed). Embedded (in-process) clients cannot be killed.
-fn cmd_client_kill(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_kill(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let killable = |i: &Arc<ClientInfo>| i.kind == ClientKind::Network;
     if args.remaining() == 1 {
         let addr = args.next_bytes()?;
@@ -291,7 +291,7 @@ fn cmd_client_kill(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpEr
 
 /// `CLIENT REPLY ON|OFF|SKIP` — OFF and SKIP reply nothing; SKIP silences the next command's
 /// reply too. Front ends honour it through `Client::take_reply_permission`.
-fn cmd_client_reply(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_reply(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let mode = args.next_bytes()?;
     if mode.eq_ignore_ascii_case(b"on") {
         ctx.client.reply_mode = ReplyMode::On;
@@ -324,21 +324,21 @@ fn on_off(args: &mut Args<'_>) -> Result<bool, OpError> {
 }
 
 /// `CLIENT NO-EVICT ON|OFF` — exempt this client from client eviction (flag `e`).
-fn cmd_client_no_evict(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_no_evict(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     ctx.client.no_evict = on_off(args)?;
     ctx.client.publish();
     Ok(Frame::OK)
 }
 
 /// `CLIENT NO-TOUCH ON|OFF` — this client's reads do not update keys' LRU/LFU (flag `T`).
-fn cmd_client_no_touch(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_no_touch(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     ctx.client.no_touch = on_off(args)?;
     ctx.client.publish();
     Ok(Frame::OK)
 }
 
 /// `CLIENT SETINFO LIB-NAME name | LIB-VER version` (Redis 7.2) — shown in CLIENT LIST.
-fn cmd_client_setinfo(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_setinfo(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let attr = args.next_bytes()?;
     let val = args.next_bytes()?;
     args.finish()
@@ -366,7 +366,7 @@ fn cmd_client_setinfo(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, O
 }
 
 /// `CLIENT GETREDIR` — client-side caching is not implemented: always -1.
-fn cmd_client_getredir(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_getredir(_ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Ok(Frame::Integer(-1))
 }
 
@@ -420,12 +420,12 @@ pub(crate) fn help_reply(lines: &[&'static str]) -> Frame {
 }
 
 /// `CLIENT HELP`
-fn cmd_client_help(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client_help(_ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Ok(help_reply(CLIENT_HELP))
 }
 
 /// The CLIENT container's handler is never called (the dispatcher picks a subcommand).
-fn cmd_client(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_client(_ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Err(OpError::Arity("client".into()))
 }
 

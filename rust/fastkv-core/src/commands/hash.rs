@@ -26,12 +26,12 @@ use rand::Rng;
 // Shared pieces
 // ---------------------------------------------------------------------------------------------
 
-fn limits(ctx: &Ctx<'_>) -> HashLimits {
+fn limits(ctx: &Ctx<'_, '_>) -> HashLimits {
     HashLimits::from_config(&ctx.engine.config.read())
 }
 
 /// The hash at `key`: `None` if missing, WRONGTYPE if another type.
-fn hash_ref<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c Hash>, OpError> {
+fn hash_ref<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c Hash>, OpError> {
     match ctx.value(key) {
         None => Ok(None),
         Some(v) => v.as_hash().map(Some),
@@ -42,7 +42,7 @@ fn hash_ref<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c Hash>, Op
 /// another type). A new hash is stored only if `f` left it non-empty; an existing one that
 /// `f` emptied is deleted, so no key ever holds an empty hash.
 fn update_hash<T>(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     key: &[u8],
     f: impl FnOnce(&mut Hash) -> Result<T, OpError>,
 ) -> Result<T, OpError> {
@@ -59,7 +59,7 @@ fn bulk(b: impl AsRef<[u8]>) -> Frame {
 
 /// HSET / HMSET: `key field value [field value ...]`; returns how many fields were new. An
 /// odd number of field/value arguments is an arity error naming the command.
-fn hset_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, name: &str) -> Result<i64, OpError> {
+fn hset_generic(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>, name: &str) -> Result<i64, OpError> {
     let key = args.next_bytes()?;
     let pairs = args.rest();
     if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
@@ -78,18 +78,18 @@ fn hset_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, name: &str) -> Result<i6
 }
 
 /// `HSET key field value [field value ...]` — the number of fields added (updates count 0).
-fn cmd_hset(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hset(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     hset_generic(ctx, args, "hset").map(Frame::Integer)
 }
 
 /// `HMSET key field value [field value ...]` — OK (the pre-4.0 form of HSET).
-fn cmd_hmset(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hmset(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     hset_generic(ctx, args, "hmset").map(|_| Frame::OK)
 }
 
 /// `HSETNX key field value` — 1 if the field was set, 0 if it already existed (then nothing
 /// changes, not even the encoding).
-fn cmd_hsetnx(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hsetnx(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let value = args.next_bytes()?;
@@ -104,7 +104,7 @@ fn cmd_hsetnx(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 }
 
 /// `HGET key field` — the value, or null.
-fn cmd_hget(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hget(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     Ok(match hash_ref(ctx, key)?.and_then(|h| h.get(field)) {
@@ -115,7 +115,7 @@ fn cmd_hget(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `HMGET key field [field ...]` — an array with each value or null (all null for a missing
 /// key).
-fn cmd_hmget(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hmget(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let fields = args.rest();
     let h = hash_ref(ctx, key)?;
@@ -132,7 +132,7 @@ fn cmd_hmget(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `HDEL key field [field ...]` — how many fields were removed; the key goes with its last
 /// field.
-fn cmd_hdel(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hdel(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let fields = args.rest();
     if hash_ref(ctx, key)?.is_none() {
@@ -153,7 +153,7 @@ fn cmd_hdel(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 }
 
 /// `HEXISTS key field` — 1 or 0.
-fn cmd_hexists(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hexists(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let found = hash_ref(ctx, key)?.is_some_and(|h| h.contains(field));
@@ -161,14 +161,14 @@ fn cmd_hexists(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
 }
 
 /// `HLEN key` — the number of fields (0 for a missing key).
-fn cmd_hlen(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hlen(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let n = hash_ref(ctx, key)?.map_or(0, Hash::len);
     Ok(Frame::Integer(n as i64))
 }
 
 /// `HSTRLEN key field` — the length of the value (0 if the key or field is missing).
-fn cmd_hstrlen(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hstrlen(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let n = hash_ref(ctx, key)?
@@ -178,7 +178,7 @@ fn cmd_hstrlen(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
 }
 
 /// `HGETALL key` — a map (RESP3) / flat field, value array (RESP2), in the hash's order.
-fn cmd_hgetall(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hgetall(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let pairs = hash_ref(ctx, key)?
         .map(|h| h.iter().map(|(f, v)| (bulk(f), bulk(v))).collect())
@@ -187,7 +187,7 @@ fn cmd_hgetall(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
 }
 
 /// `HKEYS key` — every field.
-fn cmd_hkeys(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hkeys(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let out = hash_ref(ctx, key)?
         .map(|h| h.iter().map(|(f, _)| bulk(f)).collect())
@@ -196,7 +196,7 @@ fn cmd_hkeys(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 }
 
 /// `HVALS key` — every value.
-fn cmd_hvals(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hvals(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let out = hash_ref(ctx, key)?
         .map(|h| h.iter().map(|(_, v)| bulk(v)).collect())
@@ -212,7 +212,7 @@ fn cmd_hvals(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 /// is not an integer or out of range`), then the key is read (WRONGTYPE); a stored value that
 /// is not a canonical integer is `ERR hash value is not an integer`; overflow is `ERR
 /// increment or decrement would overflow`. A missing field counts as 0.
-fn cmd_hincrby(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hincrby(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let incr = args.next_i64()?;
@@ -234,7 +234,7 @@ fn cmd_hincrby(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
 /// value is NaN or Infinity`), then WRONGTYPE, then the stored value must be a float (`ERR
 /// hash value is not a float`), then `ERR increment would produce NaN or Infinity`. A long
 /// result can convert the hash to `hashtable` (Redis 7.0 checks lengths on every set).
-fn cmd_hincrbyfloat(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hincrbyfloat(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let incr = LongDouble::parse(args.next_bytes()?).ok_or(OpError::NotFloat)?;
@@ -267,7 +267,7 @@ fn cmd_hincrbyfloat(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpE
 /// RESP2, as 2-element arrays in RESP3. Errors before the lookup, as Redis: the count must be
 /// an integer in ±(2^63-1); with WITHVALUES |count| must not exceed 2^62-1 (`ERR value is out
 /// of range`); anything after WITHVALUES is a syntax error.
-fn cmd_hrandfield(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hrandfield(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     if args.is_empty() {
         let mut rng = rand::thread_rng();
@@ -421,7 +421,7 @@ pub(crate) fn scan_reply(cursor: u64, items: Vec<Frame>) -> Frame {
 /// is returned whole with cursor 0 whatever the cursor. A `hashtable` is walked bucket by
 /// bucket until about COUNT elements (fields and values both count, as in Redis) are
 /// gathered; MATCH filters fields afterwards.
-fn cmd_hscan(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_hscan(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let mut cursor = parse_cursor(args.next_bytes()?)?;
     let Some(h) = hash_ref(ctx, key)? else {

@@ -45,7 +45,7 @@ const SCAN_STEPS_PER_KEY: i64 = 10;
 // =============================================================================================
 
 /// `DEL key [key ...]` — how many of the keys existed (and were removed).
-fn cmd_del(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_del(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let mut n = 0;
     for key in args.rest() {
         if ctx.remove(key).is_some() {
@@ -57,12 +57,12 @@ fn cmd_del(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `UNLINK key [key ...]` — DEL's reply. Values are freed at once for now (no value is big
 /// enough to be worth a background free until the collection types land).
-fn cmd_unlink(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_unlink(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     cmd_del(ctx, args)
 }
 
 /// `EXISTS key [key ...]` — how many of the named keys exist; a key named twice counts twice.
-fn cmd_exists(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_exists(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let (db, now) = (ctx.db(), ctx.now);
     let mut n = 0;
     for key in args.rest() {
@@ -74,7 +74,7 @@ fn cmd_exists(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 }
 
 /// `TOUCH key [key ...]` — refreshes the access time of the keys; how many exist.
-fn cmd_touch(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_touch(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let mut n = 0;
     for key in args.rest() {
         if ctx.get(key).is_some() {
@@ -85,7 +85,7 @@ fn cmd_touch(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 }
 
 /// `TYPE key` — `string`, `list`, ... or `none`, as a status reply.
-fn cmd_type(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_type(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let (db, now) = (ctx.db(), ctx.now);
     let name = ctx
@@ -101,17 +101,17 @@ fn cmd_type(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `RENAME key newkey` — OK; `ERR no such key` if `key` does not exist. The deadline moves
 /// with the value; whatever `newkey` held is replaced.
-fn cmd_rename(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_rename(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     rename_generic(ctx, args, false)
 }
 
 /// `RENAMENX key newkey` — 1 if renamed, 0 if `newkey` exists; `ERR no such key` if `key`
 /// does not exist.
-fn cmd_renamenx(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_renamenx(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     rename_generic(ctx, args, true)
 }
 
-fn rename_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, nx: bool) -> Result<Frame, OpError> {
+fn rename_generic(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>, nx: bool) -> Result<Frame, OpError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
     let (db, now) = (ctx.db(), ctx.now);
@@ -142,7 +142,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, nx: bool) -> Result<Fr
 /// A database index argument (MOVE, COPY ... DB): an integer (`ERR value is not an integer or
 /// out of range`) in C `int` range (Redis's `getRangeLongFromObjectOrReply` text), then
 /// `ERR DB index is out of range` outside `0..databases`.
-fn parse_db_index(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, OpError> {
+fn parse_db_index(ctx: &Ctx<'_, '_>, arg: &[u8]) -> Result<usize, OpError> {
     let n = i32::try_from(parse_int(arg)?).map_err(|_| {
         OpError::err("value is out of range, value must between -2147483648 and 2147483647")
     })?;
@@ -154,7 +154,7 @@ fn parse_db_index(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, OpError> {
 
 /// `MOVE key db` — 1 if moved, 0 if `key` does not exist here or already exists in `db`.
 /// The deadline moves with the value.
-fn cmd_move(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_move(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let dst_db = parse_db_index(ctx, args.next_bytes()?)?;
     let (db, now) = (ctx.db(), ctx.now);
@@ -174,7 +174,7 @@ fn cmd_move(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `COPY source destination [DB destination-db] [REPLACE]` — 1 if copied, 0 if `source` does
 /// not exist or `destination` exists (without REPLACE). The copy keeps the deadline.
-fn cmd_copy(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_copy(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
     let (db, now) = (ctx.db(), ctx.now);
@@ -267,7 +267,7 @@ enum TimeArg {
 /// the key deleted), 0 if the key does not exist or a condition (NX/XX/GT/LT) failed. A key
 /// without a deadline counts as an infinite TTL for GT and LT.
 fn expire_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     args: &mut Args<'_>,
     name: &str,
     unit: TimeArg,
@@ -311,22 +311,22 @@ fn expire_generic(
 }
 
 /// `EXPIRE key seconds [NX | XX | GT | LT]`
-fn cmd_expire(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_expire(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     expire_generic(ctx, args, "expire", TimeArg::RelSeconds)
 }
 
 /// `PEXPIRE key milliseconds [NX | XX | GT | LT]`
-fn cmd_pexpire(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_pexpire(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     expire_generic(ctx, args, "pexpire", TimeArg::RelMillis)
 }
 
 /// `EXPIREAT key unix-time-seconds [NX | XX | GT | LT]`
-fn cmd_expireat(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_expireat(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     expire_generic(ctx, args, "expireat", TimeArg::AbsSeconds)
 }
 
 /// `PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]`
-fn cmd_pexpireat(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_pexpireat(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     expire_generic(ctx, args, "pexpireat", TimeArg::AbsMillis)
 }
 
@@ -334,7 +334,7 @@ fn cmd_pexpireat(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpErro
 /// deadline, else the remaining time (`absolute`: the deadline itself) in ms, or in seconds
 /// rounded to nearest as Redis does. Not an access (no LRU refresh).
 fn ttl_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     args: &mut Args<'_>,
     millis: bool,
     absolute: bool,
@@ -352,27 +352,27 @@ fn ttl_generic(
 }
 
 /// `TTL key`
-fn cmd_ttl(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_ttl(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     ttl_generic(ctx, args, false, false)
 }
 
 /// `PTTL key`
-fn cmd_pttl(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_pttl(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     ttl_generic(ctx, args, true, false)
 }
 
 /// `EXPIRETIME key`
-fn cmd_expiretime(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_expiretime(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     ttl_generic(ctx, args, false, true)
 }
 
 /// `PEXPIRETIME key`
-fn cmd_pexpiretime(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_pexpiretime(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     ttl_generic(ctx, args, true, true)
 }
 
 /// `PERSIST key` — 1 if a deadline was removed, 0 if the key has none or does not exist.
-fn cmd_persist(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_persist(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     if ctx.get(key).is_none() {
         return Ok(Frame::Integer(0));
@@ -385,7 +385,7 @@ fn cmd_persist(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
 // =============================================================================================
 
 /// `KEYS pattern` — every live key of the selected database matching the glob pattern.
-fn cmd_keys(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_keys(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let pattern = args.next_bytes()?;
     let all = pattern == b"*";
     let (db, now) = (ctx.db(), ctx.now);
@@ -426,7 +426,7 @@ pub(crate) fn parse_cursor(arg: &[u8]) -> Result<u64, OpError> {
 /// was present for the whole iteration, possibly some more than once; COUNT is a hint for the
 /// work per call. MATCH and TYPE filter after the keys are gathered, so a call may return
 /// none while the iteration continues. Expired keys met on the way are deleted.
-fn cmd_scan(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_scan(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let mut cursor = parse_cursor(args.next_bytes()?)?;
     let mut count = SCAN_DEFAULT_COUNT;
     let mut pattern: Option<&[u8]> = None;
@@ -485,7 +485,7 @@ fn cmd_scan(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 }
 
 /// `RANDOMKEY` — a random live key of the selected database, or null when it is empty.
-fn cmd_randomkey(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_randomkey(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     use rand::Rng;
     let (db, now) = (ctx.db(), ctx.now);
     let mut rng = rand::thread_rng();
@@ -508,7 +508,7 @@ fn parse_flush_mode(args: &mut Args<'_>) -> Result<bool, OpError> {
 }
 
 /// Empties one database (`Some`) or all, freeing on a background thread when `lazy`.
-fn flush_generic(ctx: &mut Ctx<'_>, db: Option<usize>, lazy: bool) {
+fn flush_generic(ctx: &mut Ctx<'_, '_>, db: Option<usize>, lazy: bool) {
     let (removed, tables) = ctx.ks.flush(db);
     ctx.dirty += removed as u64;
     if lazy && !tables.is_empty() {
@@ -522,7 +522,7 @@ fn flush_generic(ctx: &mut Ctx<'_>, db: Option<usize>, lazy: bool) {
 }
 
 /// `FLUSHDB [ASYNC | SYNC]` — OK.
-fn cmd_flushdb(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_flushdb(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let lazy = parse_flush_mode(args)?;
     let db = ctx.db();
     flush_generic(ctx, Some(db), lazy);
@@ -530,7 +530,7 @@ fn cmd_flushdb(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
 }
 
 /// `FLUSHALL [ASYNC | SYNC]` — OK.
-fn cmd_flushall(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_flushall(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let lazy = parse_flush_mode(args)?;
     flush_generic(ctx, None, lazy);
     // Redis counts the FLUSHALL itself as a change even on an empty keyspace.
@@ -539,7 +539,7 @@ fn cmd_flushall(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError
 }
 
 /// `SWAPDB index1 index2` — OK. Clients keep their selected index, so they see the other data.
-fn cmd_swapdb(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_swapdb(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let index = |arg: &[u8], what: &'static str| {
         parse_int(arg)
             .ok()
@@ -568,12 +568,12 @@ fn cmd_swapdb(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 
 /// Whether an LFU `maxmemory-policy` is selected. Eviction policies land with eviction; until
 /// then the policy is always `noeviction`, so access frequency is not tracked.
-fn lfu_policy(_ctx: &Ctx<'_>) -> bool {
+fn lfu_policy(_ctx: &Ctx<'_, '_>) -> bool {
     false
 }
 
 /// `OBJECT ENCODING key` — the value's internal representation, or null.
-fn cmd_object_encoding(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_object_encoding(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let (db, now) = (ctx.db(), ctx.now);
     Ok(match ctx.ks.get(db, key, now) {
@@ -583,7 +583,7 @@ fn cmd_object_encoding(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, 
 }
 
 /// `OBJECT FREQ key` — the LFU counter, or null; an error unless an LFU policy is selected.
-fn cmd_object_freq(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_object_freq(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let (db, now) = (ctx.db(), ctx.now);
     if ctx.ks.get(db, key, now).is_none() {
@@ -600,7 +600,7 @@ fn cmd_object_freq(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpEr
 }
 
 /// `OBJECT IDLETIME key` — seconds since the key was last accessed, or null.
-fn cmd_object_idletime(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_object_idletime(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let (db, now) = (ctx.db(), ctx.now);
     let Some(e) = ctx.ks.get(db, key, now) else {
@@ -612,7 +612,7 @@ fn cmd_object_idletime(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, 
 
 /// `OBJECT REFCOUNT key` — 1, or INT_MAX for the small integers Redis shares; null if the key
 /// does not exist.
-fn cmd_object_refcount(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_object_refcount(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let (db, now) = (ctx.db(), ctx.now);
     let Some(e) = ctx.ks.get(db, key, now) else {
@@ -623,7 +623,7 @@ fn cmd_object_refcount(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, 
 }
 
 /// `OBJECT HELP`
-fn cmd_object_help(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_object_help(_ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     const LINES: &[&str] = &[
         "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "ENCODING <key>",
@@ -647,7 +647,7 @@ fn cmd_object_help(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, Op
 }
 
 /// The container's handler never runs: OBJECT's arity requires a subcommand.
-fn cmd_object(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_object(_ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Err(OpError::Arity("object".into()))
 }
 
@@ -657,7 +657,7 @@ fn cmd_object(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError
 
 /// `DUMP key` — the value serialized in Redis's format (RDB version 10, CRC-64 trailer), or
 /// null. Payloads restore in Redis 7.0 and vice versa.
-fn cmd_dump(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_dump(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     Ok(match ctx.get(key) {
         Some(e) => Frame::Bulk(dump::dump(&e.value)),
@@ -671,7 +671,7 @@ fn cmd_dump(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 /// already past restores nothing (after REPLACE deleted the old value) and still replies OK.
 /// Checks in Redis's order: options, `BUSYKEY` (without REPLACE), the TTL, the trailer, the
 /// body.
-fn cmd_restore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_restore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let ttl_arg = args.next_bytes()?;
     let payload = args.next_bytes()?;

@@ -30,7 +30,7 @@ use fastkv_resp::Frame;
 // ---------------------------------------------------------------------------------------------
 
 /// The list at `key`: `None` if missing, WRONGTYPE if another type.
-fn list_ref<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c List>, OpError> {
+fn list_ref<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c List>, OpError> {
     match ctx.value(key) {
         None => Ok(None),
         Some(v) => v.as_list().map(Some),
@@ -38,7 +38,7 @@ fn list_ref<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c List>, Op
 }
 
 /// The list at `key` for a write.
-fn list_mut<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut List>, OpError> {
+fn list_mut<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c mut List>, OpError> {
     match ctx.value(key) {
         None => Ok(None),
         Some(v) => v.as_list_mut().map(Some),
@@ -47,7 +47,7 @@ fn list_mut<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut List>
 
 /// After removing elements from the list at `key`: counts the change and deletes the key if
 /// the list is now empty.
-fn removed_from(ctx: &mut Ctx<'_>, key: &[u8], now_empty: bool) {
+fn removed_from(ctx: &mut Ctx<'_, '_>, key: &[u8], now_empty: bool) {
     ctx.dirty += 1;
     if now_empty {
         ctx.remove(key);
@@ -63,7 +63,7 @@ fn bulk_owned(b: Box<[u8]>) -> Frame {
 }
 
 /// `list-max-listpack-size`, which shapes the nodes of a list created now.
-fn list_fill(ctx: &Ctx<'_>) -> i64 {
+fn list_fill(ctx: &Ctx<'_, '_>) -> i64 {
     ctx.engine.config.read().list_max_listpack_size
 }
 
@@ -76,7 +76,7 @@ fn parse_end(arg: &[u8]) -> Result<End, OpError> {
 /// absolute deadline in ms, or `None` for forever. Redis 7.0 parses it as a long double,
 /// multiplies by 1000, rounds up, and converts to a 64-bit integer; values beyond that range
 /// (and infinities) end up negative there, so they are "negative" here too.
-pub(crate) fn parse_timeout(ctx: &Ctx<'_>, arg: &[u8]) -> Result<Option<u64>, OpError> {
+pub(crate) fn parse_timeout(ctx: &Ctx<'_, '_>, arg: &[u8]) -> Result<Option<u64>, OpError> {
     // Redis reads the timeout as a long double (`string2ld`: hex, `1e-400`, no spaces) and
     // takes `(long long) ceill(secs * 1000)`; too large a value wraps to negative there.
     let ms = LongDouble::parse(arg)
@@ -92,13 +92,13 @@ pub(crate) fn parse_timeout(ctx: &Ctx<'_>, arg: &[u8]) -> Result<Option<u64>, Op
 /// waiter's re-run, only if the key holds a list (or nothing). A key that became another type
 /// (a sorted set added to a key this client waits on) is not an error there: as in Redis 7.0,
 /// only a list serves the waiter, which keeps waiting. On the first run WRONGTYPE stands.
-fn may_serve_list(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
+fn may_serve_list(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> bool {
     ctx.may_serve(key)
         && (ctx.ready_key.is_none() || matches!(ctx.value(key), None | Some(Value::List(_))))
 }
 
 /// Records that the command would block on `keys` with this timeout reply.
-pub(crate) fn block_on(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline_ms: Option<u64>) -> Frame {
+pub(crate) fn block_on(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]], deadline_ms: Option<u64>) -> Frame {
     ctx.block = Some(BlockRequest {
         keys: keys.iter().map(|k| k.to_vec()).collect(),
         deadline_ms,
@@ -114,7 +114,7 @@ pub(crate) fn block_on(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline_ms: Option<u6
 /// LPUSH / RPUSH / LPUSHX / RPUSHX: pushes every element in order; `only_existing` for the X
 /// forms (a missing key stays missing and the reply is 0). Returns the new length.
 fn push_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     args: &mut Args<'_>,
     end: End,
     only_existing: bool,
@@ -147,22 +147,22 @@ fn push_generic(
 
 /// `LPUSH key element [element ...]` — the length after pushing each element at the head in
 /// turn (so `LPUSH k a b c` leaves `c b a`).
-fn cmd_lpush(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lpush(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     push_generic(ctx, args, End::Left, false)
 }
 
 /// `RPUSH key element [element ...]` — the length after pushing at the tail.
-fn cmd_rpush(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_rpush(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     push_generic(ctx, args, End::Right, false)
 }
 
 /// `LPUSHX key element [element ...]` — like LPUSH, only if the key holds a list (else 0).
-fn cmd_lpushx(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lpushx(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     push_generic(ctx, args, End::Left, true)
 }
 
 /// `RPUSHX key element [element ...]` — like RPUSH, only if the key holds a list (else 0).
-fn cmd_rpushx(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_rpushx(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     push_generic(ctx, args, End::Right, true)
 }
 
@@ -172,7 +172,12 @@ fn cmd_rpushx(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 
 /// Pops up to `count` elements from `end` of the list at `key` (which must exist and be a
 /// list), deleting the key if emptied.
-fn pop_some(ctx: &mut Ctx<'_>, key: &[u8], end: End, count: usize) -> Result<Vec<Frame>, OpError> {
+fn pop_some(
+    ctx: &mut Ctx<'_, '_>,
+    key: &[u8],
+    end: End,
+    count: usize,
+) -> Result<Vec<Frame>, OpError> {
     let Some(l) = list_mut(ctx, key)? else {
         return Ok(Vec::new());
     };
@@ -191,7 +196,7 @@ fn pop_some(ctx: &mut Ctx<'_>, key: &[u8], end: End, count: usize) -> Result<Vec
 }
 
 /// LPOP / RPOP `key [count]`.
-fn pop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, end: End) -> Result<Frame, OpError> {
+fn pop_generic(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>, end: End) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     if args.remaining() > 1 {
         return Err(OpError::Arity(
@@ -224,12 +229,12 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, end: End) -> Result<Frame
 
 /// `LPOP key [count]` — the head element (null if no key); with a count, an array of up to
 /// count elements (an empty array for 0, a null array if no key).
-fn cmd_lpop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lpop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     pop_generic(ctx, args, End::Left)
 }
 
 /// `RPOP key [count]` — as LPOP, from the tail.
-fn cmd_rpop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_rpop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     pop_generic(ctx, args, End::Right)
 }
 
@@ -238,7 +243,7 @@ fn cmd_rpop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 // ---------------------------------------------------------------------------------------------
 
 /// `LLEN key` — the length (0 for no key).
-fn cmd_llen(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_llen(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let n = list_ref(ctx, key)?.map_or(0, List::len);
     Ok(Frame::Integer(n as i64))
@@ -246,7 +251,7 @@ fn cmd_llen(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `LRANGE key start stop` — the elements at inclusive positions start..stop (negative count
 /// from the tail; out-of-range ends are clipped); empty for no key.
-fn cmd_lrange(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lrange(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let start = args.next_i64()?;
     let stop = args.next_i64()?;
@@ -262,7 +267,7 @@ fn cmd_lrange(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 
 /// `LINDEX key index` — the element, or null (out of range or no key). Redis looks the key up
 /// before parsing the index: a missing key answers null even for a bad index.
-fn cmd_lindex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lindex(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let index = args.next_bytes()?;
     let Some(l) = list_ref(ctx, key)? else {
@@ -274,7 +279,7 @@ fn cmd_lindex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 
 /// `LSET key index element` — OK; `ERR no such key` if missing (checked before the index),
 /// `ERR index out of range`.
-fn cmd_lset(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lset(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let index = args.next_bytes()?;
     let item = args.next_bytes()?;
@@ -291,7 +296,7 @@ fn cmd_lset(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `LINSERT key BEFORE|AFTER pivot element` — the new length, -1 if the pivot is not there,
 /// 0 if the key is missing.
-fn cmd_linsert(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_linsert(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let after = if args.eat("after") {
         true
@@ -315,7 +320,7 @@ fn cmd_linsert(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
 
 /// `LREM key count element` — how many were removed: the first `count` matches from the head
 /// (count > 0), from the tail (count < 0), or all (0).
-fn cmd_lrem(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lrem(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let count = args.next_i64()?;
     let item = args.next_bytes()?;
@@ -331,7 +336,7 @@ fn cmd_lrem(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 }
 
 /// `LTRIM key start stop` — OK; keeps only start..stop (the key goes if nothing is left).
-fn cmd_ltrim(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_ltrim(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let start = args.next_i64()?;
     let stop = args.next_i64()?;
@@ -352,7 +357,7 @@ fn cmd_ltrim(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 /// match (null if none), skipping `rank - 1` matches (negative ranks search from the tail);
 /// with COUNT, an array of up to that many indexes (0 = all). MAXLEN bounds the elements
 /// compared. Options are checked before the key.
-fn cmd_lpos(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lpos(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let item = args.next_bytes()?;
     let mut rank: i64 = 1;
@@ -444,7 +449,7 @@ fn cmd_lpos(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 /// Moves one element from `from` of `src` to `to` of `dst`. `Ok(None)` if `src` is missing.
 /// Both keys are type-checked before anything changes.
 fn move_one(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     src: &[u8],
     dst: &[u8],
     from: End,
@@ -493,7 +498,7 @@ fn move_one(
 
 /// `LMOVE source destination LEFT|RIGHT LEFT|RIGHT` — the element moved, or null if the
 /// source is missing.
-fn cmd_lmove(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lmove(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
     let from = parse_end(args.next_bytes()?)?;
@@ -502,7 +507,7 @@ fn cmd_lmove(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 }
 
 /// `RPOPLPUSH source destination` — LMOVE source destination RIGHT LEFT.
-fn cmd_rpoplpush(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_rpoplpush(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
     Ok(move_one(ctx, src, dst, End::Right, End::Left)?.unwrap_or(Frame::Null))
@@ -560,7 +565,7 @@ fn parse_mpop<'a>(args: &mut Args<'a>) -> Result<MPop<'a>, OpError> {
 /// Pops from the first non-empty list among `keys` (that this run may serve): `[key,
 /// [elements]]`, or `None` if all are missing. A key of another type answers WRONGTYPE when
 /// reached.
-fn mpop(ctx: &mut Ctx<'_>, m: &MPop<'_>) -> Result<Option<Frame>, OpError> {
+fn mpop(ctx: &mut Ctx<'_, '_>, m: &MPop<'_>) -> Result<Option<Frame>, OpError> {
     for &key in m.keys {
         if !may_serve_list(ctx, key) || list_ref(ctx, key)?.is_none() {
             continue;
@@ -594,7 +599,7 @@ fn blmpop_keys(argv: &[&[u8]]) -> Vec<usize> {
 
 /// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]` — `[key, [elements]]` from the
 /// first non-empty list, or a null array.
-fn cmd_lmpop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lmpop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let m = parse_mpop(args)?;
     Ok(mpop(ctx, &m)?.unwrap_or(Frame::NullArray))
 }
@@ -604,7 +609,7 @@ fn cmd_lmpop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 // ---------------------------------------------------------------------------------------------
 
 /// BLPOP / BRPOP `key [key ...] timeout`.
-fn bpop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, end: End) -> Result<Frame, OpError> {
+fn bpop_generic(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>, end: End) -> Result<Frame, OpError> {
     let all = args.rest();
     let Some((timeout, keys)) = all.split_last() else {
         return Err(OpError::Syntax);
@@ -625,18 +630,18 @@ fn bpop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, end: End) -> Result<Fram
 /// `BLPOP key [key ...] timeout` — `[key, element]` from the first non-empty list; otherwise
 /// blocks until a push to one of the keys (answering with that key) or the timeout (a null
 /// array). Timeout: float seconds, 0 = forever.
-fn cmd_blpop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_blpop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     bpop_generic(ctx, args, End::Left)
 }
 
 /// `BRPOP key [key ...] timeout` — as BLPOP, from the tail.
-fn cmd_brpop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_brpop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     bpop_generic(ctx, args, End::Right)
 }
 
 /// BLMOVE / BRPOPLPUSH once the arguments are parsed.
 fn bmove_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     src: &[u8],
     dst: &[u8],
     from: End,
@@ -653,7 +658,7 @@ fn bmove_generic(
 
 /// `BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout` — LMOVE, blocking while the
 /// source is missing; a null array on timeout.
-fn cmd_blmove(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_blmove(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
     let from = parse_end(args.next_bytes()?)?;
@@ -663,7 +668,7 @@ fn cmd_blmove(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 }
 
 /// `BRPOPLPUSH source destination timeout` — BLMOVE source destination RIGHT LEFT timeout.
-fn cmd_brpoplpush(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_brpoplpush(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
     let deadline = parse_timeout(ctx, args.next_bytes()?)?;
@@ -672,7 +677,7 @@ fn cmd_brpoplpush(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpErr
 
 /// `BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]` — LMPOP, blocking while
 /// every list is missing; a null array on timeout.
-fn cmd_blmpop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_blmpop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     // Redis checks the rest of the line before the timeout.
     let timeout = args.next_bytes()?;
     let m = parse_mpop(args)?;

@@ -341,13 +341,13 @@ fn log_aux(p: &Persistence, key: &[u8], value: &[u8], now_ms: u64) {
 
 /// `SAVE` — writes the dump file synchronously; `OK`, or Redis's bare `ERR` when the save
 /// failed (the reason is in the log).
-fn cmd_save(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_save(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     save(ctx.engine).map_err(|_| OpError::raw("ERR"))?;
     Ok(Frame::OK)
 }
 
 /// `LASTSAVE` — unix time of the last successful save (the start time before any).
-fn cmd_lastsave(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lastsave(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Ok(Frame::Integer(last_save_time(ctx.engine) as i64))
 }
 

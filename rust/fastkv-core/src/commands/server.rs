@@ -33,7 +33,7 @@ use std::time::Duration;
 
 /// Every top-level row, sorted by name (Redis's order is its hash table's; a stable order is
 /// friendlier and equally valid: COMMAND is flagged `nondeterministic_output_order`).
-fn all_commands(ctx: &Ctx<'_>) -> Vec<&'static CommandSpec> {
+fn all_commands(ctx: &Ctx<'_, '_>) -> Vec<&'static CommandSpec> {
     let mut v: Vec<_> = ctx.engine.commands().collect();
     v.sort_unstable_by_key(|s| s.name);
     v
@@ -49,7 +49,7 @@ fn find_subcommand(container: &'static CommandSpec, name: &[u8]) -> Option<&'sta
 
 /// A row by full name: `get`, or `client|kill` for a subcommand (as Redis's
 /// `lookupCommandBySds`).
-fn lookup_fullname(ctx: &Ctx<'_>, name: &[u8]) -> Option<&'static CommandSpec> {
+fn lookup_fullname(ctx: &Ctx<'_, '_>, name: &[u8]) -> Option<&'static CommandSpec> {
     match name.iter().position(|&b| b == b'|') {
         None => ctx.engine.command(name),
         Some(i) => {
@@ -199,20 +199,20 @@ fn command_docs(spec: &'static CommandSpec) -> Frame {
 }
 
 /// `COMMAND` — COMMAND INFO for every command.
-fn cmd_command(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_command(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Ok(Frame::Array(
         all_commands(ctx).into_iter().map(command_info).collect(),
     ))
 }
 
 /// `COMMAND COUNT` — the number of top-level commands.
-fn cmd_command_count(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_command_count(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Ok(Frame::Integer(ctx.engine.commands().count() as i64))
 }
 
 /// `COMMAND INFO [command-name ...]` — one entry per name (null for unknown names); every
 /// command when no name is given. Names may be `container|sub`.
-fn cmd_command_info(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_command_info(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     if args.is_empty() {
         return cmd_command(ctx, args);
     }
@@ -226,7 +226,7 @@ fn cmd_command_info(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpE
 
 /// `COMMAND DOCS [command-name ...]` — a map name -> docs; unknown names are left out; every
 /// command when no name is given.
-fn cmd_command_docs(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_command_docs(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let specs: Vec<&'static CommandSpec> = if args.is_empty() {
         all_commands(ctx)
     } else {
@@ -246,7 +246,7 @@ fn cmd_command_docs(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpE
 /// `COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]` — names of
 /// all commands and subcommands (`client|kill`), optionally filtered. Category and pattern
 /// match case-insensitively; no command comes from a module.
-fn cmd_command_list(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_command_list(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     enum Filter<'a> {
         All,
         Module,
@@ -294,7 +294,7 @@ fn cmd_command_list(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpE
 /// The row and key indexes (into `full`) of a full command line, for GETKEYS and
 /// GETKEYSANDFLAGS, with Redis's errors.
 fn getkeys_of(
-    ctx: &Ctx<'_>,
+    ctx: &Ctx<'_, '_>,
     full: &[&[u8]],
 ) -> Result<(&'static CommandSpec, Vec<usize>), OpError> {
     let Some(base) = full.first().and_then(|n| ctx.engine.command(n)) else {
@@ -322,7 +322,7 @@ fn getkeys_of(
 }
 
 /// `COMMAND GETKEYS command [arg ...]` — the key arguments of a full command line.
-fn cmd_command_getkeys(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_command_getkeys(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let full = args.rest();
     let (_, idx) = getkeys_of(ctx, full)?;
     Ok(Frame::Array(
@@ -335,7 +335,10 @@ fn cmd_command_getkeys(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, 
 
 /// `COMMAND GETKEYSANDFLAGS command [arg ...]` — `[[key, [flags...]], ...]`; the flags are the
 /// simplified key-spec flags (RW or RO).
-fn cmd_command_getkeysandflags(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_command_getkeysandflags(
+    ctx: &mut Ctx<'_, '_>,
+    args: &mut Args<'_>,
+) -> Result<Frame, OpError> {
     let full = args.rest();
     let (spec, idx) = getkeys_of(ctx, full)?;
     Ok(Frame::Array(
@@ -352,7 +355,7 @@ fn help(lines: &[&'static str]) -> Frame {
 }
 
 /// `COMMAND HELP`
-fn cmd_command_help(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_command_help(_ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     Ok(help(&[
         "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "(no subcommand)",
@@ -387,7 +390,7 @@ fn cmd_command_help(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, O
 /// cpu, modules, cluster, keyspace; `default`, `all`, `everything`; unknown names add nothing.
 /// A verbatim string (`txt`) in RESP3, a bulk string in RESP2 — as Redis 7.0 replies.
 /// Flagged `ALL_KEYS` so the keyspace section can count keys under the shard locks.
-fn cmd_info(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_info(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let text = crate::info::info_string(ctx, args.rest());
     Ok(Frame::Verbatim {
         format: *b"txt",
@@ -396,7 +399,7 @@ fn cmd_info(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 }
 
 /// `TIME` — `[unix seconds, microseconds]` as bulk strings.
-fn cmd_time(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_time(_ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     let us = crate::time::now_us();
     Ok(Frame::Array(vec![
         Frame::bulk((us / 1_000_000).to_string()),
@@ -405,7 +408,7 @@ fn cmd_time(_ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> 
 }
 
 /// `DBSIZE` — keys in the selected database.
-fn cmd_dbsize(ctx: &mut Ctx<'_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_dbsize(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     let db = ctx.db();
     Ok(Frame::Integer(ctx.ks.dbsize(db) as i64))
 }
@@ -509,7 +512,7 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
 
 /// `DEBUG OBJECT key` — Redis's one-line description of the value.
-fn debug_object(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Frame, OpError> {
+fn debug_object(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> Result<Frame, OpError> {
     let now_lru = crate::time::lru_clock();
     let entry = ctx.get(key).ok_or(OpError::NoSuchKey)?;
     let addr: *const crate::keyspace::Entry = entry;
@@ -533,7 +536,7 @@ fn debug_object(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Frame, OpError> {
 
 /// `DEBUG SLEEP seconds | OBJECT key | SET-ACTIVE-EXPIRE 0|1 | HELP` — the subset of Redis's
 /// DEBUG that means something here. SLEEP holds no shard lock: it stalls only its caller.
-fn cmd_debug(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_debug(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let sub = args.next_bytes()?;
     let rest = args.rest();
     let lower = sub.to_ascii_lowercase();
@@ -998,7 +1001,7 @@ mod tests {
         }
     }
 
-    fn dummy(_: &mut Ctx<'_>, _: &mut Args<'_>) -> Result<Frame, OpError> {
+    fn dummy(_: &mut Ctx<'_, '_>, _: &mut Args<'_>) -> Result<Frame, OpError> {
         Ok(Frame::OK)
     }
 

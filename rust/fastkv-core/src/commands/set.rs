@@ -27,12 +27,12 @@ use rand::Rng;
 // Shared pieces
 // ---------------------------------------------------------------------------------------------
 
-fn max_intset(ctx: &Ctx<'_>) -> usize {
+fn max_intset(ctx: &Ctx<'_, '_>) -> usize {
     ctx.engine.config.read().set_max_intset_entries
 }
 
 /// The set at `key`: `None` if missing, WRONGTYPE if another type.
-fn set_ref<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c Set>, OpError> {
+fn set_ref<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c Set>, OpError> {
     match ctx.value(key) {
         None => Ok(None),
         Some(v) => v.as_set().map(Some),
@@ -43,7 +43,7 @@ fn set_ref<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c Set>, OpEr
 /// another type). A new set is stored only if `f` left it non-empty; an existing one that `f`
 /// emptied is deleted.
 fn update_set<T>(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     key: &[u8],
     f: impl FnOnce(&mut Set) -> Result<T, OpError>,
 ) -> Result<T, OpError> {
@@ -67,7 +67,7 @@ fn count_range_error() -> OpError {
 // ---------------------------------------------------------------------------------------------
 
 /// `SADD key member [member ...]` — how many members were new.
-fn cmd_sadd(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sadd(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let members = args.rest();
     let max = max_intset(ctx);
@@ -79,7 +79,7 @@ fn cmd_sadd(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `SREM key member [member ...]` — how many members were removed; the key goes with its
 /// last member.
-fn cmd_srem(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_srem(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let members = args.rest();
     if set_ref(ctx, key)?.is_none() {
@@ -93,7 +93,7 @@ fn cmd_srem(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `SMEMBERS key` — every member, as a set reply (RESP3 `~`; an array in RESP2). An intset
 /// lists its members in ascending order.
-fn cmd_smembers(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_smembers(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let out = set_ref(ctx, key)?
         .map(|s| s.iter().map(member_frame).collect())
@@ -102,7 +102,7 @@ fn cmd_smembers(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError
 }
 
 /// `SISMEMBER key member` — 1 or 0.
-fn cmd_sismember(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sismember(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let member = args.next_bytes()?;
     let found = set_ref(ctx, key)?.is_some_and(|s| s.contains(member));
@@ -111,7 +111,7 @@ fn cmd_sismember(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpErro
 
 /// `SMISMEMBER key member [member ...]` — an array of 1/0, one per member (all 0 for a
 /// missing key).
-fn cmd_smismember(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_smismember(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let members = args.rest();
     let s = set_ref(ctx, key)?;
@@ -124,7 +124,7 @@ fn cmd_smismember(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpErr
 }
 
 /// `SCARD key` — the number of members (0 for a missing key).
-fn cmd_scard(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_scard(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let n = set_ref(ctx, key)?.map_or(0, Set::len);
     Ok(Frame::Integer(n as i64))
@@ -134,7 +134,7 @@ fn cmd_scard(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 /// member. Order, as Redis 7.0: a missing source answers 0 before any type check; then
 /// WRONGTYPE for either key; moving within one set changes nothing and answers whether the
 /// member is there. The destination is created if needed; an emptied source is deleted.
-fn cmd_smove(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_smove(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
     let member = args.next_bytes()?;
@@ -186,7 +186,7 @@ const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 /// missing key gives an empty set. Popping most of a set rebuilds it from the kept members,
 /// which picks the encoding afresh (an all-integer remainder becomes an intset again), as in
 /// Redis. The key goes with its last member.
-fn cmd_spop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_spop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let count = match args.remaining() {
         0 => None,
@@ -259,7 +259,7 @@ const SRANDMEMBER_SUB_STRATEGY_MUL: u64 = 3;
 /// positive count gives min(count, size) distinct members (the whole set, in its order, when
 /// count >= size), a negative count |count| independent picks. The count must be an integer
 /// within ±(2^63-1), checked before the lookup.
-fn cmd_srandmember(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_srandmember(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let count = match args.remaining() {
         0 => None,
@@ -321,7 +321,7 @@ fn cmd_srandmember(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpEr
 
 /// The size of the set at each of `keys` (`None` if missing); WRONGTYPE if any key holds
 /// another type. Every key is checked, even after a missing one, as Redis does.
-fn set_sizes(ctx: &mut Ctx<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, OpError> {
+fn set_sizes(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, OpError> {
     keys.iter()
         .map(|k| Ok(set_ref(ctx, k)?.map(Set::len)))
         .collect()
@@ -329,7 +329,7 @@ fn set_sizes(ctx: &mut Ctx<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, Op
 
 /// The members common to every set at `keys` (none if a key is missing), in the order of the
 /// smallest set, as Redis replies. Type errors come first.
-fn inter(ctx: &mut Ctx<'_>, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>, OpError> {
+fn inter(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>, OpError> {
     let sizes = set_sizes(ctx, keys)?;
     let mut order: Vec<(usize, &[u8])> = Vec::with_capacity(keys.len());
     for (size, key) in sizes.iter().zip(keys) {
@@ -359,7 +359,7 @@ fn inter(ctx: &mut Ctx<'_>, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>, OpError> {
 
 /// The union of the sets at `keys`, built as Redis builds it (an intset while every member is
 /// an integer and the count fits `set-max-intset-entries`).
-fn union(ctx: &mut Ctx<'_>, keys: &[&[u8]]) -> Result<Set, OpError> {
+fn union(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Set, OpError> {
     set_sizes(ctx, keys)?;
     let max = max_intset(ctx);
     let mut out = Set::new();
@@ -378,7 +378,7 @@ fn union(ctx: &mut Ctx<'_>, keys: &[&[u8]]) -> Result<Set, OpError> {
 /// against the others (half its size times the number of sets is at most their total size),
 /// keep each of its members found in no other set; (2) otherwise copy the first set and
 /// remove every member of the others (a copy that grew past the intset limit stays a table).
-fn diff(ctx: &mut Ctx<'_>, keys: &[&[u8]]) -> Result<Set, OpError> {
+fn diff(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Set, OpError> {
     let sizes = set_sizes(ctx, keys)?;
     let max = max_intset(ctx);
     let (Some(&first_key), Some(Some(first_size))) = (keys.first(), sizes.first()) else {
@@ -430,7 +430,7 @@ fn set_reply(s: &Set) -> Frame {
 
 /// Stores `result` at `dst` (replacing any value and its TTL), or deletes `dst` when the
 /// result is empty; replies with the cardinality.
-fn store(ctx: &mut Ctx<'_>, dst: &[u8], result: Set) -> Frame {
+fn store(ctx: &mut Ctx<'_, '_>, dst: &[u8], result: Set) -> Frame {
     let n = result.len() as i64;
     if result.is_empty() {
         ctx.remove(dst);
@@ -442,7 +442,7 @@ fn store(ctx: &mut Ctx<'_>, dst: &[u8], result: Set) -> Frame {
 
 /// `SINTER key [key ...]` — the members in every set, as a set reply; empty if any key is
 /// missing (after every key's type is checked).
-fn cmd_sinter(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sinter(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let keys = args.rest();
     let out = inter(ctx, keys)?;
     Ok(Frame::Set(out.into_iter().map(Frame::Bulk).collect()))
@@ -450,7 +450,7 @@ fn cmd_sinter(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 
 /// `SINTERSTORE destination key [key ...]` — the result's size; the result is stored at
 /// `destination` (encoded afresh), or `destination` is deleted when it is empty.
-fn cmd_sinterstore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sinterstore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let dst = args.next_bytes()?;
     let keys = args.rest();
     let members = inter(ctx, keys)?;
@@ -467,7 +467,7 @@ fn cmd_sinterstore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpEr
 /// at least 1 (`ERR numkeys should be greater than 0`) and at most the remaining arguments (`ERR
 /// Number of keys can't be greater than number of args`); LIMIT must be a non-negative
 /// integer (`ERR LIMIT can't be negative`); anything else after the keys is a syntax error.
-fn cmd_sintercard(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sintercard(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let numkeys = numkeys_arg(args.next_bytes()?)?;
     if numkeys > args.remaining() {
         return Err(OpError::err(
@@ -515,14 +515,14 @@ fn sintercard_keys(argv: &[&[u8]]) -> Vec<usize> {
 }
 
 /// `SUNION key [key ...]` — the members of any set, as a set reply.
-fn cmd_sunion(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sunion(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let keys = args.rest();
     Ok(set_reply(&union(ctx, keys)?))
 }
 
 /// `SUNIONSTORE destination key [key ...]` — the result's size, stored (or `destination`
 /// deleted when empty).
-fn cmd_sunionstore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sunionstore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let dst = args.next_bytes()?;
     let keys = args.rest();
     let result = union(ctx, keys)?;
@@ -530,14 +530,14 @@ fn cmd_sunionstore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpEr
 }
 
 /// `SDIFF key [key ...]` — the members of the first set in none of the others, as a set reply.
-fn cmd_sdiff(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sdiff(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let keys = args.rest();
     Ok(set_reply(&diff(ctx, keys)?))
 }
 
 /// `SDIFFSTORE destination key [key ...]` — the result's size, stored (or `destination`
 /// deleted when empty).
-fn cmd_sdiffstore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sdiffstore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let dst = args.next_bytes()?;
     let keys = args.rest();
     let result = diff(ctx, keys)?;
@@ -553,7 +553,7 @@ fn cmd_sdiffstore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpErr
 /// As HSCAN: cursor errors first, a missing key answers `[0, []]`, WRONGTYPE, then options.
 /// An intset is returned whole with cursor 0; a table is walked bucket by bucket until about
 /// COUNT members are gathered, MATCH filtering afterwards.
-fn cmd_sscan(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sscan(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let mut cursor = parse_cursor(args.next_bytes()?)?;
     let Some(s) = set_ref(ctx, key)? else {

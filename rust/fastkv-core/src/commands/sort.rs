@@ -80,7 +80,7 @@ fn parse_options<'a>(args: &mut Args<'a>, readonly: bool) -> Result<SortOptions<
 /// Redis's `lookupKeyByPattern`: `#` is the element itself; otherwise the first `*` is
 /// replaced by the element to name a key, and a `->field` after the `*` reads that hash field.
 /// Missing keys, wrong types and patterns without `*` give None.
-fn lookup_by_pattern(ctx: &mut Ctx<'_>, pattern: &[u8], elem: &[u8]) -> Option<Vec<u8>> {
+fn lookup_by_pattern(ctx: &mut Ctx<'_, '_>, pattern: &[u8], elem: &[u8]) -> Option<Vec<u8>> {
     if pattern == b"#" {
         return Some(elem.to_vec());
     }
@@ -108,7 +108,7 @@ fn lookup_by_pattern(ctx: &mut Ctx<'_>, pattern: &[u8], elem: &[u8]) -> Option<V
 /// A sorted set is converted to `skiplist` on the way, whatever its size and whatever the
 /// options (SORT_RO too): Redis 7.0's SORT does so before reading it, and `OBJECT ENCODING`
 /// shows it afterwards.
-fn load_elements(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<(Vec<Vec<u8>>, bool), OpError> {
+fn load_elements(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> Result<(Vec<Vec<u8>>, bool), OpError> {
     let is_set;
     let elems = match ctx.value(key) {
         None => {
@@ -136,7 +136,7 @@ fn load_elements(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<(Vec<Vec<u8>>, bool), 
 
 /// STORE's destination: a list of `values` replacing whatever was there (TTL included), or
 /// the key deleted when there are none. Returns the number stored.
-fn store_list(ctx: &mut Ctx<'_>, dst: &[u8], values: Vec<Vec<u8>>) -> Result<Frame, OpError> {
+fn store_list(ctx: &mut Ctx<'_, '_>, dst: &[u8], values: Vec<Vec<u8>>) -> Result<Frame, OpError> {
     let n = values.len();
     if values.is_empty() {
         ctx.remove(dst);
@@ -161,17 +161,21 @@ enum Weight {
 /// the number of values stored. Numeric sorts break ties bytewise by element; a weight that is
 /// not a number is `One or more scores can't be converted into double`. Options are checked
 /// before the key's type, as in Redis.
-fn cmd_sort(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sort(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     sort_generic(ctx, args, false)
 }
 
 /// `SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC | DESC] [ALPHA]` —
 /// SORT without STORE.
-fn cmd_sort_ro(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_sort_ro(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     sort_generic(ctx, args, true)
 }
 
-fn sort_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, readonly: bool) -> Result<Frame, OpError> {
+fn sort_generic(
+    ctx: &mut Ctx<'_, '_>,
+    args: &mut Args<'_>,
+    readonly: bool,
+) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let mut o = parse_options(args, readonly)?;
     let (mut elems, is_set) = load_elements(ctx, key)?;

@@ -136,7 +136,7 @@ fn parse_set_options<'a>(args: &mut Args<'a>, cmd: OptionsFor) -> Result<SetOpti
 }
 
 /// Redis's `checkStringLength`: a string may not grow past `proto-max-bulk-len`.
-fn check_string_length(ctx: &Ctx<'_>, size: u64, append: u64) -> Result<(), OpError> {
+fn check_string_length(ctx: &Ctx<'_, '_>, size: u64, append: u64) -> Result<(), OpError> {
     let max = ctx.engine.config.read().proto_max_bulk_len;
     match size.checked_add(append) {
         Some(total) if total <= max => Ok(()),
@@ -147,7 +147,7 @@ fn check_string_length(ctx: &Ctx<'_>, size: u64, append: u64) -> Result<(), OpEr
 }
 
 /// The current value of `key` as a reply: bulk, null if missing, WRONGTYPE if not a string.
-fn get_reply(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Frame, OpError> {
+fn get_reply(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> Result<Frame, OpError> {
     match ctx.value(key) {
         None => Ok(Frame::Null),
         Some(v) => Ok(Frame::Bulk(v.as_str()?.to_vec())),
@@ -159,7 +159,7 @@ fn get_reply(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Frame, OpError> {
 // ---------------------------------------------------------------------------------------------
 
 /// `GET key` — the value, or null. WRONGTYPE for non-strings.
-fn cmd_get(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_get(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     get_reply(ctx, key)
 }
@@ -177,7 +177,7 @@ struct SetRequest<'a> {
 /// Shared SET logic. Order, as Redis: validate the expire value; with GET, read the old value
 /// (WRONGTYPE stops here); then NX/XX; then store, then the deadline. The reply is OK (or the
 /// old value with GET); a failed NX/XX condition answers null (or the old value with GET).
-fn set_generic(ctx: &mut Ctx<'_>, req: SetRequest<'_>) -> Result<Frame, OpError> {
+fn set_generic(ctx: &mut Ctx<'_, '_>, req: SetRequest<'_>) -> Result<Frame, OpError> {
     let SetRequest {
         key,
         value,
@@ -214,7 +214,7 @@ fn set_generic(ctx: &mut Ctx<'_>, req: SetRequest<'_>) -> Result<Frame, OpError>
 /// OK; null when NX/XX prevented the write; with GET the old value (null if none) instead,
 /// WRONGTYPE (and no write) if the old value is not a string. Without KEEPTTL any previous TTL
 /// is dropped. An EXAT/PXAT in the past stores and immediately expires the key.
-fn cmd_set(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_set(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let value = args.next_bytes()?;
     let options = parse_set_options(args, OptionsFor::Set)?;
@@ -230,7 +230,7 @@ fn cmd_set(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 }
 
 /// `SETNX key value` — 1 if the key was set, 0 if it already existed (of any type).
-fn cmd_setnx(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_setnx(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let value = args.next_bytes()?;
     if ctx.get(key).is_some() {
@@ -242,7 +242,7 @@ fn cmd_setnx(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// SETEX and PSETEX: `<cmd> key <ttl> value` with the TTL in `kind`'s unit.
 fn setex_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     args: &mut Args<'_>,
     kind: ExpireKind,
     cmd: &'static str,
@@ -267,19 +267,19 @@ fn setex_generic(
 
 /// `SETEX key seconds value` — OK. Seconds must be positive: `ERR invalid expire time in
 /// 'setex' command`.
-fn cmd_setex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_setex(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     setex_generic(ctx, args, ExpireKind::Ex, "setex")
 }
 
 /// `PSETEX key milliseconds value` — OK. Milliseconds must be positive: `ERR invalid expire
 /// time in 'psetex' command`.
-fn cmd_psetex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_psetex(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     setex_generic(ctx, args, ExpireKind::Px, "psetex")
 }
 
 /// `GETSET key value` — the old value (null if none) after storing the new one, dropping any
 /// TTL. WRONGTYPE (and no write) if the old value is not a string.
-fn cmd_getset(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_getset(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let value = args.next_bytes()?;
     let old = get_reply(ctx, key)?;
@@ -289,7 +289,7 @@ fn cmd_getset(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 
 /// `GETDEL key` — the value (null if none), then deletes the key. WRONGTYPE (and no delete) for
 /// non-strings.
-fn cmd_getdel(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_getdel(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let reply = get_reply(ctx, key)?;
     if reply != Frame::Null {
@@ -304,7 +304,7 @@ fn cmd_getdel(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 /// The value, or null for a missing key (whatever the expire value says); then sets or removes
 /// the TTL. Order, as Redis: syntax, lookup, WRONGTYPE, the expire value. An EXAT/PXAT in the
 /// past deletes the key after replying with its value.
-fn cmd_getex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_getex(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let o = parse_set_options(args, OptionsFor::GetEx)?;
     let reply = get_reply(ctx, key)?;
@@ -329,7 +329,7 @@ fn cmd_getex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 // ---------------------------------------------------------------------------------------------
 
 /// `MGET key [key ...]` — an array with each value, null for missing keys and non-strings.
-fn cmd_mget(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_mget(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let keys = args.rest();
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
@@ -353,7 +353,7 @@ fn pairs<'a>(args: &mut Args<'a>, cmd: &str) -> Result<&'a [&'a [u8]], OpError> 
 
 /// `MSET key value [key value ...]` — OK. Later pairs win over earlier ones with the same key;
 /// TTLs are dropped.
-fn cmd_mset(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_mset(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     for pair in pairs(args, "mset")?.chunks_exact(2) {
         if let [key, value] = pair {
             ctx.set(key, Value::Str(Str::from_bytes(value)), false);
@@ -364,7 +364,7 @@ fn cmd_mset(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 
 /// `MSETNX key value [key value ...]` — 1 and sets every pair if none of the keys exists
 /// (of any type), else 0 and sets nothing.
-fn cmd_msetnx(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_msetnx(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let pairs = pairs(args, "msetnx")?;
     for key in pairs.iter().step_by(2) {
         if ctx.get(key).is_some() {
@@ -386,7 +386,7 @@ fn cmd_msetnx(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 /// Adds `delta` to the integer at `key` (0 if missing), keeping its TTL — Redis's
 /// `incrDecrCommand`. WRONGTYPE; `ERR value is not an integer or out of range` if the value is
 /// not a canonical i64; `ERR increment or decrement would overflow`.
-fn incr_generic(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> Result<Frame, OpError> {
+fn incr_generic(ctx: &mut Ctx<'_, '_>, key: &[u8], delta: i64) -> Result<Frame, OpError> {
     match ctx.get(key) {
         Some(entry) => {
             let s = entry.value.as_str_mut()?;
@@ -404,19 +404,19 @@ fn incr_generic(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> Result<Frame, OpEr
 }
 
 /// `INCR key` — the new value.
-fn cmd_incr(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_incr(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     incr_generic(ctx, key, 1)
 }
 
 /// `DECR key` — the new value.
-fn cmd_decr(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_decr(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     incr_generic(ctx, key, -1)
 }
 
 /// `INCRBY key increment` — the new value. The increment is parsed before the key is read.
-fn cmd_incrby(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_incrby(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let delta = args.next_i64()?;
     incr_generic(ctx, key, delta)
@@ -424,7 +424,7 @@ fn cmd_incrby(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 
 /// `DECRBY key decrement` — the new value. A decrement of i64::MIN cannot be negated:
 /// `ERR decrement would overflow` (before the key is read).
-fn cmd_decrby(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_decrby(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let delta = args.next_i64()?;
     let delta = delta
@@ -440,7 +440,7 @@ fn cmd_decrby(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 /// and the key keeps its TTL. Order: WRONGTYPE, then the stored value and the increment must
 /// be floats (`ERR value is not a valid float`: no spaces, not empty, no NaN), then `ERR
 /// increment would produce NaN or Infinity`.
-fn cmd_incrbyfloat(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_incrbyfloat(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let incr_arg = args.next_bytes()?;
     let entry = ctx.get(key);
@@ -476,7 +476,7 @@ fn cmd_incrbyfloat(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpEr
 /// `APPEND key value` — the new length. A new key is stored like SET (so `int` if canonical);
 /// an existing one is edited in place (becoming `raw`, keeping its TTL). `ERR string exceeds
 /// maximum allowed size (proto-max-bulk-len)` past the limit.
-fn cmd_append(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_append(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let tail = args.next_bytes()?;
     let current_len = match ctx.value(key) {
@@ -501,7 +501,7 @@ fn len_reply(n: usize) -> i64 {
 }
 
 /// `STRLEN key` — the length, 0 for a missing key.
-fn cmd_strlen(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_strlen(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let n = match ctx.value(key) {
         None => 0,
@@ -533,7 +533,7 @@ fn clamp_range(len: usize, start: i64, end: i64) -> Option<std::ops::Range<usize
 /// `GETRANGE key start end` — the substring (inclusive indexes, negative from the end); an
 /// empty string for a missing key or an empty range. Indexes are parsed before the key is
 /// read.
-fn cmd_getrange(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_getrange(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let start = args.next_i64()?;
     let end = args.next_i64()?;
@@ -553,7 +553,7 @@ fn cmd_getrange(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError
 /// `raw` and keeps its TTL. An empty value changes nothing (a missing key stays missing: 0).
 /// Errors: `ERR value is not an integer or out of range`, `ERR offset is out of range` for a
 /// negative offset, WRONGTYPE, `ERR string exceeds maximum allowed size (proto-max-bulk-len)`.
-fn cmd_setrange(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_setrange(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let offset = args.next_i64()?;
     let part = args.next_bytes()?;
@@ -706,7 +706,7 @@ fn lcs(a: &[u8], b: &[u8]) -> Result<Lcs, OpError> {
 /// Missing keys are empty strings. Errors: `ERR The specified keys must contain string values`
 /// (checked first), `ERR syntax error`, `ERR If you want both the length and indexes, please
 /// just use IDX.`
-fn cmd_lcs(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_lcs(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key_a = args.next_bytes()?;
     let key_b = args.next_bytes()?;
     let mut read = |key: &[u8]| -> Result<Vec<u8>, OpError> {

@@ -297,12 +297,12 @@ fn parse_range_float(s: &[u8]) -> Option<f64> {
 // Shared pieces: lookups, ranges, replies
 // =============================================================================================
 
-fn limits(ctx: &Ctx<'_>) -> Limits {
+fn limits(ctx: &Ctx<'_, '_>) -> Limits {
     Limits::from_config(&ctx.engine.config.read())
 }
 
 /// The sorted set at `key`: None if missing, WRONGTYPE if another type.
-fn zset_mut<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut ZSet>, OpError> {
+fn zset_mut<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c mut ZSet>, OpError> {
     match ctx.value(key) {
         None => Ok(None),
         Some(v) => v.as_zset_mut().map(Some),
@@ -310,7 +310,7 @@ fn zset_mut<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut ZSet>
 }
 
 /// Deletes `key` if the sorted set there is empty (Redis never keeps empty collections).
-fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
+fn delete_if_empty(ctx: &mut Ctx<'_, '_>, key: &[u8]) {
     if matches!(ctx.value(key), Some(Value::ZSet(z)) if z.is_empty()) {
         ctx.remove(key);
     }
@@ -318,7 +318,7 @@ fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
 
 /// Stores `z` at `dst` (or deletes `dst` when `z` is empty) — the STORE commands' ending.
 /// Returns the stored cardinality.
-fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], mut z: ZSet) -> Frame {
+fn store_result(ctx: &mut Ctx<'_, '_>, dst: &[u8], mut z: ZSet) -> Frame {
     let n = z.len();
     if n == 0 {
         ctx.remove(dst);
@@ -517,12 +517,16 @@ fn pairs_reply(items: &[Item]) -> Frame {
 /// flag prevented the change. Errors as Redis, checked in its order: pairs (`syntax error`),
 /// NX+XX, GT/LT/NX combinations, INCR with several pairs, every score (`value is not a valid
 /// float`), WRONGTYPE, then NaN from INCR.
-fn cmd_zadd(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zadd(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zadd_generic(ctx, args, false)
 }
 
 /// ZADD and ZINCRBY (`incr_cmd`: the arguments are `increment member`).
-fn zadd_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, incr_cmd: bool) -> Result<Frame, OpError> {
+fn zadd_generic(
+    ctx: &mut Ctx<'_, '_>,
+    args: &mut Args<'_>,
+    incr_cmd: bool,
+) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let mut f = AddFlags {
         incr: incr_cmd,
@@ -632,12 +636,12 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, incr_cmd: bool) -> Resul
 
 /// `ZINCRBY key increment member` — the new score. `value is not a valid float`; NaN results
 /// (`inf` + `-inf`) are `resulting score is not a number (NaN)`.
-fn cmd_zincrby(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zincrby(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zadd_generic(ctx, args, true)
 }
 
 /// `ZREM key member [member ...]` — how many were removed; the key goes when emptied.
-fn cmd_zrem(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zrem(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let members = args.rest();
     let Some(z) = zset_mut(ctx, key)? else {
@@ -655,7 +659,7 @@ fn cmd_zrem(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 }
 
 /// `ZCARD key` — the number of members, 0 for a missing key.
-fn cmd_zcard(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zcard(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     Ok(Frame::Integer(
         zset_mut(ctx, key)?.map_or(0, |z| z.len()) as i64
@@ -663,7 +667,7 @@ fn cmd_zcard(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
 }
 
 /// `ZCOUNT key min max` — members with a score in the range (`(` for exclusive bounds).
-fn cmd_zcount(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zcount(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let range = ScoreRange::parse(args.next_bytes()?, args.next_bytes()?)?;
     let n = zset_mut(ctx, key)?.map_or(0, |z| {
@@ -674,7 +678,7 @@ fn cmd_zcount(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 }
 
 /// `ZLEXCOUNT key min max` — members in the lex range (`[a`, `(a`, `-`, `+`).
-fn cmd_zlexcount(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zlexcount(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let (min, max) = (args.next_bytes()?, args.next_bytes()?);
     let range = LexRange::parse(min, max)?;
@@ -686,7 +690,7 @@ fn cmd_zlexcount(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpErro
 }
 
 /// `ZSCORE key member` — the score (a double), or null.
-fn cmd_zscore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zscore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let member = args.next_bytes()?;
     Ok(match zset_mut(ctx, key)?.and_then(|z| z.score(member)) {
@@ -697,7 +701,7 @@ fn cmd_zscore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> 
 
 /// `ZMSCORE key member [member ...]` — an array of scores, null for missing members (all
 /// null for a missing key).
-fn cmd_zmscore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zmscore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let members = args.rest();
     let z = zset_mut(ctx, key)?;
@@ -713,7 +717,7 @@ fn cmd_zmscore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError>
 }
 
 /// ZRANK / ZREVRANK: the 0-based rank (from the highest score with `rev`), or null.
-fn rank_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, rev: bool) -> Result<Frame, OpError> {
+fn rank_generic(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>, rev: bool) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let member = args.next_bytes()?;
     let Some(z) = zset_mut(ctx, key)? else {
@@ -727,12 +731,12 @@ fn rank_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, rev: bool) -> Result<Fra
 }
 
 /// `ZRANK key member` — rank by ascending score, or null.
-fn cmd_zrank(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zrank(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     rank_generic(ctx, args, false)
 }
 
 /// `ZREVRANK key member` — rank by descending score, or null.
-fn cmd_zrevrank(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zrevrank(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     rank_generic(ctx, args, true)
 }
 
@@ -804,7 +808,7 @@ impl RangeSpec<'_> {
 /// Every ZRANGE-like command (Redis's `zrangeGenericCommand`). `rtype` and `rev` are fixed by
 /// the legacy commands and left to the options (`Auto`, false) by ZRANGE / ZRANGESTORE.
 fn zrange_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     args: &mut Args<'_>,
     store: bool,
     mut rtype: RangeType,
@@ -900,38 +904,38 @@ fn zrange_generic(
 /// Members by rank (negative from the end), by score range or by lex range; REV walks from
 /// the top (and takes `max min` for BYSCORE/BYLEX); LIMIT only with BYSCORE/BYLEX; WITHSCORES
 /// not with BYLEX.
-fn cmd_zrange(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zrange(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zrange_generic(ctx, args, false, RangeType::Auto, None)
 }
 
 /// `ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]` — stores the
 /// selection at `dst` (deleting it when empty) and returns its size.
-fn cmd_zrangestore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zrangestore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zrange_generic(ctx, args, true, RangeType::Auto, None)
 }
 
 /// `ZREVRANGE key start stop [WITHSCORES]` — ranks counted from the highest score.
-fn cmd_zrevrange(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zrevrange(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zrange_generic(ctx, args, false, RangeType::Rank, Some(true))
 }
 
 /// `ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]`
-fn cmd_zrangebyscore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zrangebyscore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zrange_generic(ctx, args, false, RangeType::Score, Some(false))
 }
 
 /// `ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]`
-fn cmd_zrevrangebyscore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zrevrangebyscore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zrange_generic(ctx, args, false, RangeType::Score, Some(true))
 }
 
 /// `ZRANGEBYLEX key min max [LIMIT offset count]`
-fn cmd_zrangebylex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zrangebylex(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zrange_generic(ctx, args, false, RangeType::Lex, Some(false))
 }
 
 /// `ZREVRANGEBYLEX key max min [LIMIT offset count]`
-fn cmd_zrevrangebylex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zrevrangebylex(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zrange_generic(ctx, args, false, RangeType::Lex, Some(true))
 }
 
@@ -942,7 +946,7 @@ fn cmd_zrevrangebylex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, O
 /// ZREMRANGEBYRANK / BYSCORE / BYLEX: the range is parsed before the key is looked up, as in
 /// Redis; the number removed is returned and an emptied key deleted.
 fn zremrange_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     args: &mut Args<'_>,
     rtype: RangeType,
 ) -> Result<Frame, OpError> {
@@ -972,17 +976,17 @@ fn zremrange_generic(
 }
 
 /// `ZREMRANGEBYRANK key start stop`
-fn cmd_zremrangebyrank(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zremrangebyrank(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zremrange_generic(ctx, args, RangeType::Rank)
 }
 
 /// `ZREMRANGEBYSCORE key min max`
-fn cmd_zremrangebyscore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zremrangebyscore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zremrange_generic(ctx, args, RangeType::Score)
 }
 
 /// `ZREMRANGEBYLEX key min max`
-fn cmd_zremrangebylex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zremrangebylex(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zremrange_generic(ctx, args, RangeType::Lex)
 }
 
@@ -995,7 +999,7 @@ fn cmd_zremrangebylex(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, O
 /// types. Items come in pop order (ascending for min, descending for max). Shared by ZPOPMIN,
 /// ZPOPMAX, ZMPOP and the blocking BZPOPMIN/BZPOPMAX/BZMPOP.
 pub fn op_zpop(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     key: &[u8],
     max: bool,
     count: usize,
@@ -1020,7 +1024,7 @@ pub fn op_zpop(
 }
 
 /// ZPOPMIN / ZPOPMAX: `<cmd> key [count]`.
-fn zpop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, max: bool) -> Result<Frame, OpError> {
+fn zpop_generic(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>, max: bool) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     // More than one argument after the key is a syntax error before the count is read.
     if args.remaining() > 1 {
@@ -1048,12 +1052,12 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, max: bool) -> Result<Fra
 
 /// `ZPOPMIN key [count]` — removes and returns the lowest-scored members (a flat member,
 /// score pair without count; count 0 or a missing key give an empty array).
-fn cmd_zpopmin(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zpopmin(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zpop_generic(ctx, args, false)
 }
 
 /// `ZPOPMAX key [count]` — as ZPOPMIN from the highest scores.
-fn cmd_zpopmax(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zpopmax(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     zpop_generic(ctx, args, true)
 }
 
@@ -1104,7 +1108,7 @@ pub fn parse_mpop<'a>(args: &mut Args<'a>) -> Result<MpopArgs<'a>, OpError> {
 
 /// `ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]` — pops from the first non-empty key:
 /// `[key, [[member, score], ...]]`, or a null array when every key is empty.
-fn cmd_zmpop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zmpop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let a = parse_mpop(args)?;
     for key in a.keys {
         if let Some(items) = op_zpop(ctx, key, a.max, a.count)? {
@@ -1165,7 +1169,7 @@ const ALL_BUT_LAST: crate::command::KeySpec = keys(1, -2, 1);
 /// client waits on) is not an error: as in Redis 7.0, only a sorted set serves the waiter,
 /// which keeps waiting. On the first run WRONGTYPE stands, as for ZPOPMIN.
 fn bzpop_from(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     key: &[u8],
     max: bool,
     count: usize,
@@ -1180,7 +1184,7 @@ fn bzpop_from(
 }
 
 /// BZPOPMIN / BZPOPMAX `key [key ...] timeout`.
-fn bzpop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, max: bool) -> Result<Frame, OpError> {
+fn bzpop_generic(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>, max: bool) -> Result<Frame, OpError> {
     let all = args.rest();
     let Some((timeout, keys)) = all.split_last() else {
         return Err(OpError::Syntax);
@@ -1206,19 +1210,19 @@ fn bzpop_generic(ctx: &mut Ctx<'_>, args: &mut Args<'_>, max: bool) -> Result<Fr
 /// members are added to one of the keys (answering with that key) or the timeout (a null
 /// array; at once inside MULTI and scripts). Timeout: float seconds, 0 = forever; `timeout
 /// is not a float or out of range` / `timeout is negative` before any key is looked at.
-fn cmd_bzpopmin(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_bzpopmin(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     bzpop_generic(ctx, args, false)
 }
 
 /// `BZPOPMAX key [key ...] timeout` — as BZPOPMIN, from the highest scores.
-fn cmd_bzpopmax(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_bzpopmax(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     bzpop_generic(ctx, args, true)
 }
 
 /// `BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]` — ZMPOP's `[key, [[member,
 /// score], ...]]` (pairs in both protocols), blocking while every key is empty; a null array
 /// on timeout. Redis checks numkeys, MIN/MAX and COUNT before the timeout.
-fn cmd_bzmpop(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_bzmpop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let timeout = args.next_bytes()?;
     let a = parse_mpop(args)?;
     let deadline = parse_timeout(ctx, timeout)?;
@@ -1248,7 +1252,7 @@ const RANDMEMBER_MAX: u64 = 1 << 32;
 /// key or count 0. Checked in Redis's order: the count is an integer in `-LONG_MAX..=LONG_MAX`
 /// (`value is out of range, value must between ...`), then the syntax, then with WITHSCORES
 /// `|count| <= LONG_MAX / 2` (`value is out of range`), then the key.
-fn cmd_zrandmember(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zrandmember(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     use rand::Rng;
     let key = args.next_bytes()?;
     let resp3 = ctx.client.resp3();
@@ -1400,7 +1404,7 @@ impl Src<'_> {
 }
 
 /// The input at `key`: None if missing; WRONGTYPE unless a sorted set or a set.
-fn lookup_src<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<Src<'c>>, OpError> {
+fn lookup_src<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<Src<'c>>, OpError> {
     match ctx.value(key) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(Src::Z(z))),
@@ -1421,7 +1425,7 @@ fn weighted(score: f64, weight: f64) -> f64 {
 
 /// The result of a set operation, as (member, score) in no particular order.
 fn compute_setop(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     op: SetOp,
     keys: &[&[u8]],
     weights: &[f64],
@@ -1512,7 +1516,7 @@ fn compute_setop(
 /// option is read), then WEIGHTS / AGGREGATE (not for ZDIFF or ZINTERCARD), WITHSCORES (not
 /// for STORE), LIMIT (ZINTERCARD only).
 fn setop_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     args: &mut Args<'_>,
     op: SetOp,
     store: bool,
@@ -1607,41 +1611,41 @@ fn setop_generic(
 
 /// `ZUNION numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM | MIN | MAX]
 /// [WITHSCORES]`
-fn cmd_zunion(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zunion(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     setop_generic(ctx, args, SetOp::Union, false, false, "zunion")
 }
 
 /// `ZINTER numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM | MIN | MAX]
 /// [WITHSCORES]`
-fn cmd_zinter(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zinter(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     setop_generic(ctx, args, SetOp::Inter, false, false, "zinter")
 }
 
 /// `ZDIFF numkeys key [key ...] [WITHSCORES]`
-fn cmd_zdiff(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zdiff(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     setop_generic(ctx, args, SetOp::Diff, false, false, "zdiff")
 }
 
 /// `ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM | MIN |
 /// MAX]` — the size of the stored result.
-fn cmd_zunionstore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zunionstore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     setop_generic(ctx, args, SetOp::Union, true, false, "zunionstore")
 }
 
 /// `ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM | MIN |
 /// MAX]`
-fn cmd_zinterstore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zinterstore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     setop_generic(ctx, args, SetOp::Inter, true, false, "zinterstore")
 }
 
 /// `ZDIFFSTORE destination numkeys key [key ...]`
-fn cmd_zdiffstore(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zdiffstore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     setop_generic(ctx, args, SetOp::Diff, true, false, "zdiffstore")
 }
 
 /// `ZINTERCARD numkeys key [key ...] [LIMIT limit]` — the size of the intersection, stopping
 /// at `limit` (0: no limit).
-fn cmd_zintercard(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zintercard(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     setop_generic(ctx, args, SetOp::Inter, false, true, "zintercard")
 }
 
@@ -1655,7 +1659,7 @@ fn cmd_zintercard(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpErr
 ///
 /// Order, as Redis (and HSCAN/SSCAN): the cursor must parse (`ERR invalid cursor`); a missing
 /// key answers `[0, []]` without looking at the options; WRONGTYPE; then the options.
-fn cmd_zscan(ctx: &mut Ctx<'_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
+fn cmd_zscan(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let mut cursor = parse_cursor(args.next_bytes()?)?;
     let Some(z) = zset_mut(ctx, key)? else {
