@@ -17,51 +17,16 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-HOST = "127.0.0.1"
-RESULTS = Path(__file__).resolve().parent / "results"
+from common import HOST, RESULTS, cpu_model, free_port, start, stop, wait_ready
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(port: int, deadline_s: float = 15.0) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        try:
-            with socket.create_connection((HOST, port), timeout=0.5) as c:
-                c.sendall(b"PING\r\n")
-                if c.recv(16).startswith(b"+PONG"):
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server on port {port} did not become ready")
-
-
-def start(cmd: list[str], port: int) -> subprocess.Popen[bytes]:
-    args = cmd + ["--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_ready(port)
-    return proc
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+# Re-exported for scripts that import them from here (zset_rank.py, older ones).
+__all__ = ["HOST", "RESULTS", "cpu_model", "free_port", "start", "stop", "wait_ready"]
 
 
 LINE = re.compile(r"^(\S+): ([\d.]+) requests per second(?:, p50=([\d.]+) msec)?")
@@ -69,9 +34,26 @@ LINE = re.compile(r"^(\S+): ([\d.]+) requests per second(?:, p50=([\d.]+) msec)?
 
 def redis_benchmark(port: int, requests: int) -> dict[str, dict[str, float]]:
     out = subprocess.run(
-        ["redis-benchmark", "-h", HOST, "-p", str(port), "-t", "set,get", "-c", "50",
-         "-n", str(requests), "-P", "16", "-q"],
-        capture_output=True, text=True, timeout=600, check=True,
+        [
+            "redis-benchmark",
+            "-h",
+            HOST,
+            "-p",
+            str(port),
+            "-t",
+            "set,get",
+            "-c",
+            "50",
+            "-n",
+            str(requests),
+            "-P",
+            "16",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
     ).stdout
     rows: dict[str, dict[str, float]] = {}
     for raw in out.replace("\r", "\n").splitlines():
@@ -128,9 +110,15 @@ def main() -> int:
             finally:
                 stop(proc)
 
-    summary: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "cpu": cpu_model(),
-                                           "python": platform.python_version()},
-                               "server": {}, "embedded": embedded(a.ops)}
+    summary: dict[str, Any] = {
+        "machine": {
+            "cores": os.cpu_count(),
+            "cpu": cpu_model(),
+            "python": platform.python_version(),
+        },
+        "server": {},
+        "embedded": embedded(a.ops),
+    }
     print(f"redis-benchmark -t set,get -c 50 -n {a.requests} -P 16 -q  (median of {a.rounds})")
     for test in ("SET", "GET"):
         f = statistics.median(r[test]["rps"] for r in server["fastkv"])
@@ -143,16 +131,6 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "spine.json").write_text(json.dumps(summary, indent=2))
     return 0
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 if __name__ == "__main__":

@@ -16,12 +16,9 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import redis
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from spine import HOST, RESULTS, free_port, start, stop  # noqa: E402
+from common import HOST, RESULTS, free_port, start, stop
 
 RPS = re.compile(r"([\d.]+) requests per second")
 
@@ -37,9 +34,25 @@ def load(r: redis.Redis, key: str, n: int) -> None:
 
 def bench(port: int, requests: int, *cmd: str) -> float:
     out = subprocess.run(
-        ["redis-benchmark", "-h", HOST, "-p", str(port), "-n", str(requests), "-c", "50",
-         "-P", "16", "-q", *cmd],
-        capture_output=True, text=True, timeout=600, check=True,
+        [
+            "redis-benchmark",
+            "-h",
+            HOST,
+            "-p",
+            str(port),
+            "-n",
+            str(requests),
+            "-c",
+            "50",
+            "-P",
+            "16",
+            "-q",
+            *cmd,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
     ).stdout
     m = RPS.search(out.replace("\r", "\n").splitlines()[-1] if out else "")
     return float(m.group(1)) if m else float("nan")
@@ -56,8 +69,9 @@ def run(cmd: list[str], big: int, small: int, requests: int) -> dict[str, float]
         for name, key, n in (("big", "big", big), ("small", "small", small)):
             mid = f"m:{n // 2}"
             res[f"zrank_{name}"] = bench(port, requests, "ZRANK", key, mid)
-            res[f"zrange_{name}"] = bench(port, requests, "ZRANGE", key, str(n // 2),
-                                          str(n // 2 + 9))
+            res[f"zrange_{name}"] = bench(
+                port, requests, "ZRANGE", key, str(n // 2), str(n // 2 + 9)
+            )
         return res
     finally:
         stop(proc)
