@@ -2,7 +2,8 @@
 
 - server.png: requests/s of fastkv and Redis per matrix row, at -P 1 and -P 16, with the ratio;
 - memory.png: used_memory and RSS bytes per key per dataset, both servers;
-- embedded.png: ops/s per operation per backend, log scale.
+- embedded.png: ops/s per operation per backend, log scale;
+- eviction.png: hit ratio per maxmemory-policy, trace and cache size (drawn by eviction.py).
 
 A missing JSON file only skips its chart.
 
@@ -21,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from common import RESULTS  # noqa: E402
+from eviction import chart as eviction_chart  # noqa: E402
 
 REDIS_COLOR = "#c0392b"
 FASTKV_COLOR = "#2471a3"
@@ -43,7 +45,7 @@ def machine_line(data: dict[str, Any]) -> str:
 
 def server_chart(data: dict[str, Any]) -> Path:
     fig, axes = plt.subplots(2, 1, figsize=(12, 9))
-    for ax, pipeline in zip(axes, (1, 16)):
+    for ax, pipeline in zip(axes, (1, 16), strict=False):
         rows = [r for r in data["rows"] if r["pipeline"] == pipeline]
         xs = list(range(len(rows)))
         red = [r["redis"]["rps"] for r in rows]
@@ -51,7 +53,7 @@ def server_chart(data: dict[str, Any]) -> Path:
         w = 0.4
         ax.bar([x - w / 2 for x in xs], red, w, label="redis-server 7.0.15", color=REDIS_COLOR)
         ax.bar([x + w / 2 for x in xs], fkv, w, label="fastkv-server", color=FASTKV_COLOR)
-        for x, r in zip(xs, rows):
+        for x, r in zip(xs, rows, strict=False):
             top = max(r["redis"]["rps"], r["fastkv"]["rps"])
             ax.annotate(
                 f"{r['ratio']:.2f}x",
@@ -95,7 +97,7 @@ def memory_chart(data: dict[str, Any]) -> Path:
         w = 0.4
         ax.bar([x - w / 2 for x in xs], red, w, label="redis-server", color=REDIS_COLOR)
         ax.bar([x + w / 2 for x in xs], fkv, w, label="fastkv-server", color=FASTKV_COLOR)
-        for x, r, f in zip(xs, red, fkv):
+        for x, r, f in zip(xs, red, fkv, strict=False):
             if r:
                 ax.annotate(
                     f"{f / r:.2f}x",
@@ -164,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         ("server", server_chart),
         ("memory", memory_chart),
         ("embedded", embedded_chart),
+        ("eviction", eviction_chart),
     ):
         data = load(name)
         if data is None:

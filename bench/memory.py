@@ -145,7 +145,7 @@ def load(port: int, ds: Dataset, n: int) -> None:
             except TimeoutError as e:
                 raise LoadError(f"{ds.name}: no full reply to commands {start}..{end}") from e
             if got != want:
-                at = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
+                at = next(i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b)
                 raise LoadError(f"{ds.name}: unexpected reply near {got[at : at + 80]!r}")
 
 

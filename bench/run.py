@@ -1,10 +1,11 @@
-"""Runs every benchmark part in one go (about 8 minutes on 2 cores), then draws the charts and
+"""Runs every benchmark part in one go (about 13 minutes on 2 cores), then draws the charts and
 writes bench/results/SUMMARY.md:
 
     python bench/run.py [--quick] [--rounds 3] [--fastkv-server PATH] [--skip memory,embedded]
 
 Parts, each also runnable alone: server.py (redis-benchmark matrix), memory.py (bytes per key),
-embedded.py (Python-loop ops/s), charts.py (PNGs from the JSON), summary.py (SUMMARY.md).
+embedded.py (Python-loop ops/s), eviction.py (hit ratio per maxmemory-policy), charts.py (PNGs
+from the JSON), summary.py (SUMMARY.md).
 A part that fails is reported and the others still run; the exit code is then 1.
 Not a test: nothing here fails on timing.
 """
@@ -18,6 +19,7 @@ from collections.abc import Callable
 
 import charts
 import embedded
+import eviction
 import memory
 import server
 import summary
@@ -28,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="every part in its --quick form")
     ap.add_argument("--rounds", type=int, default=3, help="server matrix rounds")
     ap.add_argument("--fastkv-server", default=None, help="fastkv-server command to run")
-    ap.add_argument("--skip", default="", help="comma-separated parts: server,memory,embedded")
+    ap.add_argument(
+        "--skip", default="", help="comma-separated parts: server,memory,embedded,eviction"
+    )
     a = ap.parse_args(argv)
     skip = {s.strip() for s in a.skip.split(",") if s.strip()}
     quick = ["--quick"] if a.quick else []
@@ -37,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         ("server", server.main, [*quick, "--rounds", str(a.rounds), *fkv]),
         ("memory", memory.main, [*quick, *fkv]),
         ("embedded", embedded.main, quick),
+        ("eviction", eviction.main, [*quick, *fkv]),
         ("charts", charts.main, []),
         ("summary", summary.main, []),
     ]

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from common import RESULTS
+from eviction import markdown as eviction_section
 
 OPS = ("get", "set", "incr", "hset", "zadd")
 
@@ -195,6 +196,7 @@ def embedded_section(data: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     server, memory, embedded = load("server"), load("memory"), load("embedded")
+    eviction = load("eviction")
     lines = [
         "# fastkv benchmark summary (issue 4)",
         "",
@@ -202,13 +204,14 @@ def main(argv: list[str] | None = None) -> int:
         "this directory). Figures come from one machine; a busy machine moves them.",
         "",
     ]
-    first = next((d for d in (server, memory, embedded) if d is not None), None)
+    first = next((d for d in (server, memory, embedded, eviction) if d is not None), None)
     if first is not None:
         lines += machine_section(first)
     for data, section in (
         (server, server_section),
         (memory, memory_section),
         (embedded, embedded_section),
+        (eviction, eviction_section),
     ):
         if data is None:
             continue

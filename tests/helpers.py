@@ -292,7 +292,7 @@ class RawConn:
                 chunk = self.sock.recv(65536)
             except ConnectionResetError:
                 break
-            except socket.timeout:  # not a TimeoutError subclass before Python 3.10
+            except TimeoutError:  # not a TimeoutError subclass before Python 3.10
                 raise TimeoutError("server did not close the connection") from None
             if not chunk:
                 break
@@ -362,7 +362,7 @@ def as_map(reply: Any) -> dict[Any, Any]:
     if isinstance(reply, dict):
         return reply
     assert isinstance(reply, list) and len(reply) % 2 == 0, reply
-    return dict(zip(reply[::2], reply[1::2]))
+    return dict(zip(reply[::2], reply[1::2], strict=False))
 
 
 def as_float(reply: Any) -> float:
@@ -770,7 +770,7 @@ def pairs_of(v: Any) -> list[tuple[Any, Any]]:
         assert all(len(p) == 2 for p in items), v
         return [(p[0], p[1]) for p in items]
     assert len(items) % 2 == 0, v
-    return list(zip(items[::2], items[1::2]))
+    return list(zip(items[::2], items[1::2], strict=False))
 
 
 def elements_of(v: Any) -> list[Any]:

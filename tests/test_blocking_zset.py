@@ -139,7 +139,7 @@ def test_waiters_are_served_in_order_with_the_key_that_got_members(
         ("BZMPOP", 5, 2, "za", "zb", "MIN", "COUNT", 10),
     ]
     threads = []
-    for i, (r, cmd) in enumerate(zip(waiters, commands)):
+    for i, (r, cmd) in enumerate(zip(waiters, commands, strict=False)):
         threads.append(in_thread(lambda r=r, cmd=cmd: r.execute_command(*cmd)))
         assert wait_until(partial(has_blocked, w, i + 1), 5)
     # ZADD to the second key of two: each waiter answers with that key, in order.

@@ -76,7 +76,7 @@ def test_hgetall_shape_per_protocol(any_client: Client) -> None:
     if c.resp == 3:
         assert reply == {b"a": b"1", b"b": b"2"}
     else:
-        assert sorted(zip(reply[::2], reply[1::2])) == [(b"a", b"1"), (b"b", b"2")]
+        assert sorted(zip(reply[::2], reply[1::2], strict=False)) == [(b"a", b"1"), (b"b", b"2")]
     assert sorted(c("HKEYS", "h")) == [b"a", b"b"]
     assert sorted(c("HVALS", "h")) == [b"1", b"2"]
     empty = c("HGETALL", "missing")
@@ -190,7 +190,9 @@ def test_hrandfield(any_client: Client) -> None:
     if c.resp == 3:  # an array of [field, value] pairs
         assert len(pairs) == 5 and all(data[f] == v for f, v in pairs)
     else:  # flat
-        assert len(pairs) == 10 and all(data[f] == v for f, v in zip(pairs[::2], pairs[1::2]))
+        assert len(pairs) == 10 and all(
+            data[f] == v for f, v in zip(pairs[::2], pairs[1::2], strict=False)
+        )
     assert c.error("HRANDFIELD", "h", 1, "FOO") == SYNTAX
     assert c.error("HRANDFIELD", "h", "x") == NOT_INT
     assert c.error("HRANDFIELD", "h", -9223372036854775808).startswith("ERR value is out of range")
@@ -202,7 +204,7 @@ def test_hscan(any_client: Client) -> None:
     cursor, seen = b"0", dict[bytes, bytes]()
     for _ in range(1000):
         cursor, items = c("HSCAN", "h", cursor, "MATCH", "f1*", "COUNT", 20)
-        seen.update(zip(items[::2], items[1::2]))
+        seen.update(zip(items[::2], items[1::2], strict=False))
         if cursor == b"0":
             break
     expected = {f"f{i}".encode(): str(i).encode() for i in range(600) if str(i).startswith("1")}
@@ -238,7 +240,9 @@ def test_dump_restore_with_real_redis(any_client: Client, oracle: Redis, n: int)
     """Payloads (listpack and hashtable encodings) restore both ways."""
     c = any_client
     fields = [x for i in range(n) for x in (f"f{i}", f"v{i}" * (i % 3))]
-    expected = dict(zip([f.encode() for f in fields[::2]], [v.encode() for v in fields[1::2]]))
+    expected = dict(
+        zip([f.encode() for f in fields[::2]], [v.encode() for v in fields[1::2]], strict=False)
+    )
     oracle.execute_command("HSET", "h", *fields)
     payload = oracle.execute_command("DUMP", "h")
     assert c("RESTORE", "h", 0, payload) == OK

@@ -41,7 +41,7 @@ def no_more_data(c: RawConn, wait: float = 0.2) -> bool:
     c.sock.settimeout(wait)
     try:
         c.sock.recv(1)
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return True
     return False  # data, or b"" because the server closed the connection
 

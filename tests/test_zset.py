@@ -30,7 +30,7 @@ def with_scores(c: Client, reply: Any) -> list[tuple[bytes, float]]:
     """WITHSCORES replies: RESP3 [[m, score], ...], RESP2 flat [m, "score", ...]."""
     if c.resp == 3:
         return [(m, as_float(s)) for m, s in reply]
-    return [(m, as_float(s)) for m, s in zip(reply[::2], reply[1::2])]
+    return [(m, as_float(s)) for m, s in zip(reply[::2], reply[1::2], strict=False)]
 
 
 @pytest.fixture

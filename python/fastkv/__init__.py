@@ -12,6 +12,9 @@ Use it embedded, in-process::
 or serve the same keyspace to any Redis client with ``store.serve(port=6379)``, or run
 the standalone server with the ``fastkv-server`` command.
 
+With redis-py installed (``pip install fastkv[redis]``), ``fastkv.Redis(store)`` and
+``fastkv.asyncio.Redis(store)`` are redis-py clients whose commands run in-process.
+
 Errors replied by the store raise :class:`ResponseError`, a subclass of
 ``redis.exceptions.ResponseError`` when redis-py is installed (so code written for
 redis-py catches them unchanged). Arguments redis-py would refuse to encode (``bool``,
@@ -20,11 +23,13 @@ redis-py catches them unchanged). Arguments redis-py would refuse to encode (``b
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._fastkv import CollectionScanIterator, ScanIterator, ServerHandle, Store, __version__
 
 if TYPE_CHECKING:
+    from .client import Redis as Redis
+
     _ResponseErrorBase = Exception
     _DataErrorBase = TypeError
 else:
@@ -57,6 +62,18 @@ class DataError(_DataErrorBase):
 
 
 ResponseError.__module__ = DataError.__module__ = "fastkv"
+
+
+def __getattr__(name: str) -> Any:
+    # `fastkv.Redis` imports redis-py on first use only: `import fastkv` works without it.
+    if name == "Redis":
+        try:
+            from .client import Redis
+        except ImportError as e:
+            raise ImportError("fastkv.Redis needs redis-py: pip install 'fastkv[redis]'") from e
+        return Redis
+    raise AttributeError(f"module 'fastkv' has no attribute {name!r}")
+
 
 __all__ = [
     "CollectionScanIterator",

@@ -2,9 +2,9 @@
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar, final
+from typing import Any, Literal, TypeAlias, TypeVar, final
 
-from typing_extensions import Self, TypeAlias, deprecated
+from typing_extensions import Self, deprecated
 
 # What a command argument may be, encoded as redis-py encodes it: bytes-like as is,
 # str as UTF-8, int and float as ``repr()``. ``bool`` and anything else raise DataError.
@@ -27,6 +27,8 @@ _ValueSet: TypeAlias = set[_Value]
 
 __all__ = [
     "CollectionScanIterator",
+    "Connection",
+    "PubSub",
     "ScanIterator",
     "ServerHandle",
     "Store",
@@ -166,6 +168,14 @@ class Store:
     def config_set(self, name: _Encodable, value: _Encodable, *args: _Encodable) -> bool: ...
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
         """Serves this store's keyspace over RESP from background threads."""
+
+    # Pub/Sub
+    def publish(self, channel: _Encodable, message: _Encodable) -> int:
+        """PUBLISH: the number of subscribers reached (network and in-process)."""
+    def spublish(self, channel: _Encodable, message: _Encodable) -> int:
+        """SPUBLISH: the number of shard-channel subscribers reached."""
+    def pubsub(self, ignore_subscribe_messages: bool = False) -> PubSub:
+        """A new subscriber on this store (its own engine client)."""
 
     # Hashes
     def hset(
@@ -536,6 +546,41 @@ class CollectionScanIterator(Iterator[Any]):
     def __iter__(self) -> Self: ...
     def __next__(self) -> Any: ...
 
+# A message as redis-py's ``PubSub.get_message`` returns it: ``type`` (str: "message",
+# "pmessage", "smessage", "subscribe", "unsubscribe", ...), ``pattern`` (pmessage only,
+# else None), ``channel`` and ``data`` (bytes, or str when decoding; ``data`` is the
+# subscription count, an int, for confirmations).
+_Message: TypeAlias = dict[str, Any]
+
+@final
+class PubSub(Iterator[_Message]):
+    """An in-process subscriber (``Store.pubsub()``): receives what network clients and
+    the store publish. Iterating (or ``listen()``) blocks for each message and ends once
+    nothing is subscribed and every queued message was read. ``close()`` (or leaving a
+    ``with`` block) leaves every subscription."""
+
+    def subscribe(self, *channels: _Encodable) -> None: ...
+    def psubscribe(self, *patterns: _Encodable) -> None: ...
+    def ssubscribe(self, *channels: _Encodable) -> None: ...
+    def unsubscribe(self, *channels: _Encodable) -> None: ...
+    def punsubscribe(self, *patterns: _Encodable) -> None: ...
+    def sunsubscribe(self, *channels: _Encodable) -> None: ...
+    @property
+    def subscribed(self) -> bool: ...
+    def get_message(
+        self, timeout: float | None = 0.0, *, ignore_subscribe_messages: bool = False
+    ) -> _Message | None:
+        """The next message, waiting up to ``timeout`` seconds (``None``: until one comes)
+        with the GIL released; ``None`` if none came. Raises ``ConnectionError`` if the
+        subscriber was dropped for going over ``client-output-buffer-limit pubsub``."""
+    def listen(self) -> Self: ...
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> _Message: ...
+    def close(self) -> None: ...
+    def reset(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> bool: ...
+
 @final
 class ServerHandle:
     """A server started by ``Store.serve()``; ``close()`` (or leaving a ``with`` block)
@@ -550,6 +595,63 @@ class ServerHandle:
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> bool: ...
+
+@final
+class Connection:
+    """One in-process connection to a store, with its own engine client (database,
+    protocol, name, MULTI state, subscriptions): the transport under ``fastkv.Redis``.
+
+    ``send`` runs a command at once and queues its reply; ``read`` returns it converted as
+    redis-py's parser would for the protocol spoken (RESP2 or RESP3, after ``HELLO 3``),
+    error replies as exception instances built by ``error_factory(message)`` (redis-py's
+    ``parse_error``; ``fastkv.ResponseError`` by default), returned, not raised. RESP3 set
+    replies become lists, or ``set``s with ``resp3_sets`` (as redis-py < 5.1 made them).
+    """
+
+    def __new__(
+        cls,
+        store: Store,
+        *,
+        decode_responses: bool = False,
+        encoding: str = "utf-8",
+        encoding_errors: str = "strict",
+        error_factory: Callable[[str], BaseException] | None = None,
+        resp3_sets: bool = False,
+    ) -> Self: ...
+    def send(self, *args: _Encodable) -> None:
+        """Runs one command now (a blocking command waits here, GIL released) and queues
+        its reply."""
+    def try_send(self, *args: _Encodable) -> bool:
+        """Like ``send``, but a blocking command is not run: ``False`` for it."""
+    def send_many(self, commands: Iterable[tuple[_Encodable, ...]]) -> None:
+        """Runs each command line in order, queueing every reply (a pipeline)."""
+    def read(
+        self,
+        disable_decoding: bool = False,
+        timeout: float | None = None,
+        push_request: bool = False,
+    ) -> Any:
+        """The next reply or pub/sub push; ``TimeoutError`` if none arrives within
+        ``timeout`` (``None``: as long as one can arrive). RESP3 pushes are skipped unless
+        ``push_request``."""
+    def can_read(self, timeout: float | None = 0.0) -> bool:
+        """Whether a reply or push is queued (waiting up to ``timeout`` seconds for a
+        push)."""
+    def can_wait(self) -> bool:
+        """Whether a reply can arrive without a command (pub/sub messages)."""
+    def may_block(self, *args: _Encodable) -> bool:
+        """Whether this command line is a blocking command (BLPOP, BZPOPMIN, ...)."""
+    def cancel(self) -> None:
+        """Stops a blocking command waiting in another thread."""
+    def close(self) -> None:
+        """Drops the engine client and unread replies; later sends raise
+        ``ConnectionError``."""
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def id(self) -> int: ...
+    @property
+    def protocol(self) -> int: ...
 
 def server_main(argv: list[str]) -> int:
     """Runs the ``fastkv-server`` command line (without the program name) with the GIL

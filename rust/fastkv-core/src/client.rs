@@ -68,6 +68,13 @@ pub struct Client {
     /// What other clients see of this one.
     pub info: Arc<ClientInfo>,
     registry: Weak<Registry>,
+    /// Where this client's pub/sub pushes go: installed by the front end (a network
+    /// connection, the Python `PubSub`) or made by the first SUBSCRIBE. See [`crate::pubsub`].
+    pub sink: Option<Arc<crate::pubsub::Sink>>,
+    /// Its channel, pattern and shard-channel subscriptions; dropping them unsubscribes.
+    pub subs: Option<crate::pubsub::Subscription>,
+    /// MULTI's queue and the WATCHed keys (see [`crate::watch`]); dropping it unwatches.
+    pub tx: crate::watch::TxState,
 }
 
 impl Client {
@@ -94,11 +101,20 @@ impl Client {
             last_cmd: "",
             info,
             registry,
+            sink: None,
+            subs: None,
+            tx: Default::default(),
         }
     }
 
     pub fn resp3(&self) -> bool {
         self.proto >= 3
+    }
+
+    /// Subscriptions of every kind (channels, patterns, shard channels): non-zero puts a
+    /// RESP2 client in subscriber mode.
+    pub fn subscriptions(&self) -> usize {
+        self.subs.as_ref().map_or(0, |s| s.total())
     }
 
     /// Called by a front end once per command, after it ran: whether its reply is sent.
@@ -129,6 +145,9 @@ impl Client {
         s.last_cmd = self.last_cmd;
         s.no_evict = self.no_evict;
         s.no_touch = self.no_touch;
+        (s.sub, s.psub, s.ssub) = self.subs.as_ref().map_or((0, 0, 0), |p| p.counts());
+        s.multi = self.tx.queued();
+        s.watch = self.tx.flag();
         if s.name != self.name {
             s.name.clone_from(&self.name);
         }
@@ -142,6 +161,10 @@ impl Client {
         self.reply_mode = ReplyMode::On;
         self.no_evict = false;
         self.no_touch = false;
+        // Leaves every channel, pattern and shard channel, without confirmations (Redis).
+        self.subs = None;
+        // Discards MULTI and unwatches every key.
+        self.tx.reset();
         self.publish();
     }
 }
@@ -184,6 +207,14 @@ pub struct SharedState {
     pub no_evict: bool,
     pub no_touch: bool,
     pub io: IoStats,
+    /// Subscribed channels, patterns, shard channels (CLIENT LIST `sub=`/`psub=`/`ssub=`).
+    pub sub: usize,
+    pub psub: usize,
+    pub ssub: usize,
+    /// Commands queued in MULTI, `None` outside it (CLIENT LIST `multi=`, flag `x`).
+    pub multi: Option<usize>,
+    /// The client's WATCH flag, read live: a WATCHed key changed (CLIENT LIST flag `d`).
+    pub watch: Option<Arc<crate::watch::WatchFlag>>,
 }
 
 /// A client as the rest of the engine sees it: shared, read by CLIENT LIST/KILL and INFO.
@@ -237,7 +268,12 @@ impl ClientInfo {
 
     /// The client's type for CLIENT LIST/KILL TYPE: `normal` (pubsub, master, replica later).
     pub fn type_name(&self) -> &'static str {
-        "normal"
+        let s = self.state.lock();
+        if s.sub + s.psub + s.ssub > 0 {
+            "pubsub"
+        } else {
+            "normal"
+        }
     }
 
     /// One CLIENT LIST / CLIENT INFO line (without the trailing newline), Redis 7 format,
@@ -245,6 +281,15 @@ impl ClientInfo {
     pub fn line(&self, now_ms: u64) -> String {
         let s = self.state.lock();
         let mut flags = String::new();
+        if s.sub + s.psub + s.ssub > 0 {
+            flags.push('P');
+        }
+        if s.multi.is_some() {
+            flags.push('x');
+        }
+        if s.watch.as_ref().is_some_and(|w| w.is_dirty()) {
+            flags.push('d');
+        }
         if s.no_evict {
             flags.push('e');
         }
@@ -270,7 +315,7 @@ impl ClientInfo {
         let tot_mem = 1024 + io.rbs + io.qbuf + io.argv_mem + io.obl;
         format!(
             "id={} addr={addr} laddr={laddr} fd={} name={name} age={} idle={} flags={flags} \
-             db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 \
+             db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 \
              rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} \
              user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
@@ -278,6 +323,10 @@ impl ClientInfo {
             now_ms.saturating_sub(self.created_ms) / 1000,
             now_ms.saturating_sub(s.last_interaction_ms) / 1000,
             s.db,
+            s.sub,
+            s.psub,
+            s.ssub,
+            s.multi.map_or(-1, |n| n as i64),
             io.qbuf,
             io.qbuf_free,
             io.argv_mem,

@@ -55,6 +55,9 @@ pub const NONDETERMINISTIC: u32 = 1 << 15;
 pub const SKIP_MONITOR: u32 = 1 << 16;
 /// Skips SLOWLOG.
 pub const SKIP_SLOWLOG: u32 = 1 << 17;
+/// Not a Redis flag: the handler takes the locks it needs itself (EVAL, FCALL, EXEC take
+/// every shard through [`crate::Engine::atomic`]), so the dispatcher locks no shard for it.
+pub const LOCKS_ITSELF: u32 = 1 << 18;
 
 /// `(name, flag)` for COMMAND INFO's flag list, in Redis's order.
 pub const FLAG_NAMES: &[(&str, u32)] = &[
@@ -328,19 +331,25 @@ impl CommandSpec {
         if let Some(f) = self.keys_fn {
             return f(argv);
         }
+        self.key_positions(argv.len()).collect()
+    }
+
+    /// The key argument indexes (first, last, step) describe for `argc` arguments, without
+    /// allocating: the dispatcher's per-command path. Ignores `keys_fn` (check it first).
+    pub fn key_positions(&self, argc: usize) -> std::iter::StepBy<std::ops::Range<usize>> {
         let KeySpec { first, last, step } = self.keys;
         if first <= 0 || step <= 0 {
-            return Vec::new();
+            return (0..0).step_by(1);
         }
-        let argc = argv.len() as i32;
-        let last = if last < 0 { argc + last } else { last };
-        let mut out = Vec::new();
-        let mut i = first;
-        while i <= last && i < argc {
-            out.push(i as usize);
-            i += step;
-        }
-        out
+        let argc = i64::try_from(argc).unwrap_or(i64::MAX);
+        let last = if last < 0 {
+            argc + i64::from(last)
+        } else {
+            i64::from(last)
+        };
+        // Indexes run from `first` while <= last and < argc.
+        let end = (last + 1).min(argc).max(i64::from(first));
+        (first as usize..end as usize).step_by(step as usize)
     }
 }
 

@@ -17,6 +17,15 @@ use crate::engine::REDIS_VERSION;
 use crate::glob::glob_match;
 use fastkv_resp::request::split_args;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bumped every time an eviction directive (`maxmemory`, `maxmemory-policy`,
+/// `maxmemory-samples`, `maxmemory-eviction-tenacity`, `lfu-log-factor`, `lfu-decay-time`) is
+/// set on any `Config`. Engines cache these settings in atomics for the per-command path
+/// ([`crate::evict`]) and re-read their `Config` when this moves: two relaxed loads per
+/// command instead of a lock. Process-wide, so a change in one engine makes every engine
+/// re-read its own (cheap and rare).
+pub static MEMORY_CONFIG_GEN: AtomicU64 = AtomicU64::new(1);
 
 /// How a directive's value is parsed and shown.
 #[derive(Debug, Clone, Copy)]
@@ -292,6 +301,8 @@ pub struct Config {
     /// One of [`EVICTION_POLICIES`].
     pub maxmemory_policy: String,
     pub maxmemory_samples: u32,
+    /// 0..=100: how long one eviction pass may run before it yields (see [`crate::evict`]).
+    pub maxmemory_eviction_tenacity: u32,
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
     pub active_expire_effort: u32,
@@ -354,6 +365,7 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: String::new(),
             maxmemory_samples: 0,
+            maxmemory_eviction_tenacity: 0,
             lfu_log_factor: 0,
             lfu_decay_time: 0,
             active_expire_effort: 0,
@@ -466,12 +478,6 @@ impl Config {
     /// Settings whose machinery has not landed yet: accepting them would promise work that
     /// is not done.
     fn unimplemented(&self) -> Option<(&'static str, String)> {
-        if self.maxmemory > 0 {
-            return Some((
-                "maxmemory",
-                "maxmemory is not supported yet (eviction is not implemented): refusing a limit that would not hold".into(),
-            ));
-        }
         if self.appendonly {
             return Some((
                 "appendonly",
@@ -806,11 +812,10 @@ fn get_output_limit(c: &Config) -> String {
 }
 
 fn set_notify(c: &mut Config, v: Parsed) -> Result<(), String> {
-    let s = v.into_string();
-    if s.chars().any(|ch| !"Ag$lshzxeKEtmdn".contains(ch)) {
+    let Some(flags) = crate::notify::parse(&v.into_string()) else {
         return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into());
-    }
-    c.notify_keyspace_events = s;
+    };
+    c.notify_keyspace_events = crate::notify::format(flags);
     Ok(())
 }
 
@@ -884,6 +889,29 @@ macro_rules! int {
                     .as_int()
                     .try_into()
                     .map_err(|_| "argument is out of range".to_string())?;
+                Ok(())
+            }
+        )
+    };
+}
+
+/// An eviction directive (integer or memory) stored in a typed field; setting it bumps
+/// [`MEMORY_CONFIG_GEN`] so that engines refresh their cached eviction settings.
+macro_rules! mem_int {
+    ($name:literal, $field:ident, $kind:expr, $default:literal) => {
+        row!(
+            $name,
+            &[],
+            $kind,
+            $default,
+            RUNTIME,
+            |c| c.$field.to_string(),
+            |c, v| {
+                c.$field = v
+                    .as_int()
+                    .try_into()
+                    .map_err(|_| "argument is out of range".to_string())?;
+                MEMORY_CONFIG_GEN.fetch_add(1, Ordering::Relaxed);
                 Ok(())
             }
         )
@@ -1142,46 +1170,31 @@ pub static DIRECTIVES: &[Directive] = &[
     compat!("aof-load-truncated", &[], Kind::Bool, "yes", RUNTIME),
     compat!("aof-use-rdb-preamble", &[], Kind::Bool, "yes", RUNTIME),
     // Memory.
-    int!("maxmemory", &[], maxmemory, mem(0, LONG_MAX), "0", RUNTIME),
-    text!(
+    // Eviction settings: each setter also bumps `MEMORY_CONFIG_GEN` (see there).
+    mem_int!("maxmemory", maxmemory, mem(0, LONG_MAX), "0"),
+    row!(
         "maxmemory-policy",
-        maxmemory_policy,
+        &[],
         Kind::Enum(EVICTION_POLICIES),
         "noeviction",
-        RUNTIME
+        RUNTIME,
+        |c| c.maxmemory_policy.clone(),
+        |c, v| {
+            c.maxmemory_policy = v.into_string();
+            MEMORY_CONFIG_GEN.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
     ),
-    int!(
-        "maxmemory-samples",
-        &[],
-        maxmemory_samples,
-        int(1, 64),
-        "5",
-        RUNTIME
-    ),
-    compat!(
+    mem_int!("maxmemory-samples", maxmemory_samples, int(1, INT_MAX), "5"),
+    mem_int!(
         "maxmemory-eviction-tenacity",
-        &[],
+        maxmemory_eviction_tenacity,
         int(0, 100),
-        "10",
-        RUNTIME
+        "10"
     ),
     compat!("maxmemory-clients", &[], mem(0, LONG_MAX), "0", RUNTIME),
-    int!(
-        "lfu-log-factor",
-        &[],
-        lfu_log_factor,
-        int(0, INT_MAX),
-        "10",
-        RUNTIME
-    ),
-    int!(
-        "lfu-decay-time",
-        &[],
-        lfu_decay_time,
-        int(0, INT_MAX),
-        "1",
-        RUNTIME
-    ),
+    mem_int!("lfu-log-factor", lfu_log_factor, int(0, INT_MAX), "10"),
+    mem_int!("lfu-decay-time", lfu_decay_time, int(0, INT_MAX), "1"),
     int!(
         "active-expire-effort",
         &[],
@@ -1480,8 +1493,12 @@ mod tests {
         );
         assert_eq!((c.hz, c.proto_max_bulk_len), (5, 1024 * 1024));
         // All or nothing: one refused pair leaves the others unapplied.
-        assert!(c.config_set(&[("hz", "6"), ("maxmemory", "1mb")]).is_err());
+        assert!(c.config_set(&[("maxmemory", "1mb"), ("hz", "x")]).is_err());
         assert_eq!((c.hz, c.maxmemory), (5, 0));
+        // maxmemory is accepted now that eviction exists.
+        assert_eq!(c.config_set(&[("maxmemory", "1mb")]), Ok(()));
+        assert_eq!(c.maxmemory, 1024 * 1024);
+        assert_eq!(c.get("maxmemory-eviction-tenacity").as_deref(), Some("10"));
     }
 
     #[test]

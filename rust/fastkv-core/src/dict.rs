@@ -15,6 +15,7 @@
 //! Hashes come from the caller (the keyspace hashes a key once to pick both the shard and the
 //! bucket); [`hash_key`] is the one hash function, seeded randomly per process.
 
+use crate::types::string::SmallBytes;
 use std::sync::OnceLock;
 
 /// The process-wide keyed hash of a key.
@@ -23,8 +24,10 @@ pub fn hash_key(key: &[u8]) -> u64 {
     STATE.get_or_init(ahash::RandomState::new).hash_one(key)
 }
 
+/// One entry. Keys of at most [`crate::types::string::INLINE_MAX`] bytes live inside the
+/// node ([`SmallBytes`]), so a short key costs no block of its own.
 struct Node<V> {
-    key: Box<[u8]>,
+    key: SmallBytes,
     val: V,
     next: Option<Box<Node<V>>>,
 }
@@ -103,12 +106,21 @@ impl<V> Dict<V> {
         if let Some(slot) = self.get_mut(hash, key) {
             return Some(std::mem::replace(slot, val));
         }
-        self.insert_new(hash, key.into(), val);
+        self.insert_node(hash, SmallBytes::new(key), val);
         None
     }
 
     /// Inserts a key known to be absent.
     pub fn insert_new(&mut self, hash: u64, key: Box<[u8]>, val: V) {
+        self.insert_node(hash, key.into(), val);
+    }
+
+    /// Inserts a key known to be absent, copying its bytes (inline when short).
+    pub fn insert_new_bytes(&mut self, hash: u64, key: &[u8], val: V) {
+        self.insert_node(hash, SmallBytes::new(key), val);
+    }
+
+    fn insert_node(&mut self, hash: u64, key: SmallBytes, val: V) {
         if self.len >= self.buckets.len() {
             self.resize((self.buckets.len() * 2).max(INITIAL_SIZE));
         }
@@ -132,7 +144,7 @@ impl<V> Dict<V> {
                     let mut node = link.take()?;
                     *link = node.next.take();
                     self.len -= 1;
-                    let out = (node.key, node.val);
+                    let out = (node.key.into_boxed(), node.val);
                     self.maybe_shrink();
                     return Some(out);
                 }
@@ -255,6 +267,19 @@ impl<V> Dict<V> {
                 return self.bucket_iter(i).nth(pick);
             }
         }
+    }
+
+    /// Bytes the table itself costs beyond keys' heap bytes and values' heap data: the bucket
+    /// array and one node (key or key pointer, inline value, chain link) per entry (INFO
+    /// memory's overhead, MEMORY STATS, MEMORY USAGE).
+    pub fn overhead_bytes(&self) -> usize {
+        self.buckets.capacity() * std::mem::size_of::<Option<Box<Node<V>>>>()
+            + self.len * Self::node_size()
+    }
+
+    /// The size of one node: key (inline when short), inline value, chain link.
+    pub const fn node_size() -> usize {
+        std::mem::size_of::<Node<V>>()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {

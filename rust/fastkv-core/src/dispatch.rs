@@ -8,7 +8,7 @@
 
 use crate::blocking::{BlockRequest, Deliver, Outcome, Rerun, WaiterId};
 use crate::client::Client;
-use crate::command::{Args, CommandSpec, ALL_KEYS, READONLY};
+use crate::command::{Args, CommandSpec, ALL_KEYS, DENYOOM, READONLY};
 use crate::engine::Engine;
 use crate::error::OpError;
 use crate::keyspace::{Entry, Locked};
@@ -38,6 +38,14 @@ pub struct Ctx<'a, 'k> {
     pub ready_key: Option<Vec<u8>>,
     /// Keys made ready by this command (`signal_ready`), as (db, key), in signalling order.
     ready: Vec<(usize, Vec<u8>)>,
+    /// Keys [`Ctx::get`] found expired, until announced (always empty between lookups).
+    expired_now: crate::keyspace::ExpiredKeys,
+    /// Somebody WATCHes keys (read once per command): the write helpers then note the keys
+    /// they change in `written`, and how many of `dirty`'s changes they account for in
+    /// `noted` (see [`crate::watch`]).
+    watching: bool,
+    written: Vec<(usize, Vec<u8>)>,
+    noted: u64,
 }
 
 impl Ctx<'_, '_> {
@@ -45,10 +53,41 @@ impl Ctx<'_, '_> {
         self.client.db
     }
 
-    /// The live entry of `key` in the selected database.
+    /// WATCH: notes that `key` of `db` was written, accounting for `counted` of `dirty`'s
+    /// changes. Free unless somebody watches.
+    #[inline]
+    fn note_write(&mut self, db: usize, key: &[u8], counted: u64) {
+        if self.watching {
+            self.written.push((db, key.to_vec()));
+            self.noted += counted;
+        }
+    }
+
+    /// The live entry of `key` in the selected database: an access (it refreshes the key's
+    /// LRU clock or LFU counter).
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let (engine, now) = (self.engine, self.now);
+        let e = self.peek(key)?;
+        // An access: refresh the LRU clock (OBJECT IDLETIME, eviction). Commands that must
+        // not count as an access (TTL, TYPE, EXISTS...) read through `peek` instead.
+        // Under an LFU policy this bumps the access counter instead (see [`crate::evict`]).
+        engine.evict.touch(&mut e.lru, now);
+        Some(e)
+    }
+
+    /// The live entry of `key` in the selected database, without counting as an access:
+    /// Redis's `LOOKUP_NOTOUCH` read (TTL, TYPE, EXISTS). Read-only commands count the
+    /// keyspace hit or miss, and a miss raises the `keymiss` event.
+    pub fn peek(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let (db, now) = (self.client.db, self.now);
-        let found = self.ks.get(db, key, now);
+        let found = self.ks.get_noting(db, key, now, &mut self.expired_now);
+        if !self.expired_now.is_empty() {
+            // Only a miss expires a key: `found` is None and borrows nothing.
+            for (db, key) in self.expired_now.drain(..) {
+                self.engine
+                    .notify(crate::notify::EXPIRED, "expired", db, &key);
+            }
+        }
         if self.read_stats {
             let counter = if found.is_some() {
                 &self.engine.stats.keyspace_hits
@@ -57,11 +96,29 @@ impl Ctx<'_, '_> {
             };
             counter.fetch_add(1, Ordering::Relaxed);
         }
-        let e = found?;
-        // An access: refresh the LRU clock (OBJECT IDLETIME, eviction). Commands that must
-        // not count as an access (TTL, TYPE, OBJECT...) read through `ctx.ks.get` instead.
-        e.lru = (now / 1000) as u32;
+        let Some(e) = found else {
+            if self.read_stats {
+                self.engine
+                    .notify(crate::notify::KEY_MISS, "keymiss", db, key);
+            }
+            return None;
+        };
         Some(e)
+    }
+
+    /// Announces the keys this command found expired and deleted (keyspace event `expired`),
+    /// in the order it found them.
+    pub fn announce_expired(&mut self) {
+        for (db, key) in std::mem::take(&mut self.ks.expired_keys) {
+            self.engine
+                .notify(crate::notify::EXPIRED, "expired", db, &key);
+        }
+    }
+
+    /// Publishes keyspace event `event` of `class` (see [`crate::notify`]) for `key` of the
+    /// selected database. Free when notifications are off.
+    pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
+        self.engine.notify(class, event, self.client.db, key);
     }
 
     /// Notes that `key` (selected database) may now serve blocked clients: called by writes
@@ -93,20 +150,24 @@ impl Ctx<'_, '_> {
     }
 
     /// Runs `f` on the collection at `key`, or on a new empty one if the key is missing
-    /// (WRONGTYPE for another type). A new collection is stored only if `f` left it non-empty;
-    /// an existing one that `f` emptied is deleted.
+    /// (WRONGTYPE for another type). `f` answers its result and whether it changed anything;
+    /// a change is announced as keyspace event `event` (class, name). A new collection is
+    /// stored only if `f` left it non-empty; an existing one that `f` emptied is deleted (after
+    /// the event, with a `del` event, as Redis orders them).
     pub fn update_collection<C: Collection, T>(
         &mut self,
         key: &[u8],
-        f: impl FnOnce(&mut C) -> Result<T, OpError>,
+        event: (u32, &str),
+        f: impl FnOnce(&mut C) -> Result<(T, bool), OpError>,
     ) -> Result<T, OpError> {
         let mut fresh = None;
         let c = match self.value(key) {
             Some(v) => C::of(v)?,
             None => fresh.insert(C::empty()),
         };
-        let out = f(c)?;
+        let (out, changed) = f(c)?;
         let empty = c.is_empty();
+        let existed = fresh.is_none();
         match fresh {
             Some(c) => {
                 if !empty {
@@ -115,10 +176,20 @@ impl Ctx<'_, '_> {
             }
             None => {
                 self.dirty += 1;
-                if empty {
-                    self.remove(key);
+                // WATCH: only a real change touches the key (Redis signals no no-op).
+                if changed {
+                    self.note_write(self.client.db, key, 1);
+                } else if self.watching {
+                    self.noted += 1;
                 }
             }
+        }
+        if changed {
+            self.notify(event.0, event.1, key);
+        }
+        if existed && empty {
+            self.remove(key);
+            self.notify(crate::notify::GENERIC, "del", key);
         }
         Ok(out)
     }
@@ -127,8 +198,12 @@ impl Ctx<'_, '_> {
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> Option<Entry> {
         let (db, now) = (self.client.db, self.now);
         self.dirty += 1;
+        self.note_write(db, key, 1);
         let wakes = may_wake(&value);
         let old = self.ks.set(db, key, value, keep_ttl, now);
+        if old.is_none() {
+            self.notify(crate::notify::NEW, "new", key);
+        }
         if wakes {
             self.signal_ready(key);
         }
@@ -142,6 +217,12 @@ impl Ctx<'_, '_> {
         let now = self.now;
         let wakes = may_wake(&entry.value);
         let old = self.ks.insert_entry(db, key, entry, now);
+        // The caller counts the change in `dirty`: 0 accounted for here, so a RENAME's
+        // source (removed directly) is still touched through the key positions.
+        self.note_write(db, key, 0);
+        if old.is_none() {
+            self.engine.notify(crate::notify::NEW, "new", db, key);
+        }
         if wakes {
             self.signal_ready_in(db, key);
         }
@@ -153,6 +234,7 @@ impl Ctx<'_, '_> {
         let e = self.ks.remove(db, key, now);
         if e.is_some() {
             self.dirty += 1;
+            self.note_write(db, key, 1);
         }
         e
     }
@@ -163,6 +245,7 @@ impl Ctx<'_, '_> {
         let ok = self.ks.set_expire(db, key, at_ms, now);
         if ok {
             self.dirty += 1;
+            self.note_write(db, key, 1);
         }
         ok
     }
@@ -172,6 +255,7 @@ impl Ctx<'_, '_> {
         let ok = self.ks.persist(db, key, now);
         if ok {
             self.dirty += 1;
+            self.note_write(db, key, 1);
         }
         ok
     }
@@ -264,7 +348,16 @@ impl Engine {
 
     fn execute_counted(&self, client: &mut Client, argv: &[&[u8]], park: Park<'_>) -> Ran {
         match self.prepare(client, argv) {
-            Ok((spec, args_start)) => self.run(spec, client, argv, args_start, park),
+            Ok((spec, args_start)) => {
+                let ran = self.run(spec, client, argv, args_start, park);
+                // PING in RESP2 subscriber mode answers ["pong", message] (Redis).
+                match ran {
+                    Ran::Reply(f) if spec.name == "ping" && in_subscriber_mode(client) => {
+                        Ran::Reply(crate::commands::pubsub::subscriber_pong(f))
+                    }
+                    ran => ran,
+                }
+            }
             Err(reply) => Ran::Reply(reply),
         }
     }
@@ -280,17 +373,45 @@ impl Engine {
             return Err(Frame::error("ERR empty command"));
         };
         let Some(spec) = self.command(name) else {
+            // Inside MULTI, a refused command makes EXEC fail (EXECABORT).
+            client.tx.flag_error();
             return Err(unknown_command(argv));
         };
         let (spec, args_start) = match self.resolve_subcommand(spec, argv) {
             Ok(found) => found,
             Err(e) => {
+                client.tx.flag_error();
                 if let Some(st) = self.cmdstat(spec) {
                     st.rejected.fetch_add(1, Ordering::Relaxed);
                 }
                 return Err(e.into());
             }
         };
+        // RESP2 subscriber mode: only (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET.
+        if in_subscriber_mode(client) {
+            if let Some(refusal) = crate::commands::pubsub::subscriber_mode_refusal(spec) {
+                if let Some(st) = self.cmdstat(spec) {
+                    st.rejected.fetch_add(1, Ordering::Relaxed);
+                }
+                return Err(refusal);
+            }
+        }
+        // Inside MULTI: queued (+QUEUED), or refused, unless a transaction control command.
+        if client.tx.in_multi() {
+            // maxmemory: queuing may grow memory without bound, so when nothing can be evicted
+            // every queued command is refused and the transaction flagged, as in Redis (only
+            // EXEC, DISCARD, QUIT and RESET pass). No shard lock is held here: EXEC's own
+            // commands run with the client out of MULTI.
+            if !matches!(spec.name, "exec" | "discard" | "quit" | "reset")
+                && self.evict.check(self) == crate::evict::Outcome::Fail
+            {
+                client.tx.flag_error();
+                return Err(Frame::error(crate::evict::OOM_ERROR));
+            }
+            if let Some(reply) = crate::commands::transaction::queue(client, spec, argv) {
+                return Err(reply);
+            }
+        }
         self.stats
             .commands_processed
             .fetch_add(1, Ordering::Relaxed);
@@ -341,8 +462,32 @@ impl Engine {
         args_start: usize,
         park: Park<'_>,
     ) -> Ran {
+        // maxmemory: evict before locking (eviction takes shard locks one at a time); refuse a
+        // command that may grow memory when nothing can be evicted (see [`crate::evict`]).
+        // A blocked client's re-run is not a new command (Redis serves it without the check).
+        if !matches!(park, Park::Rerun(..))
+            && self.evict.check(self) == crate::evict::Outcome::Fail
+            && spec.has(DENYOOM)
+        {
+            return Ran::Reply(Frame::error(crate::evict::OOM_ERROR));
+        }
+        // A script is running: wait for it, or answer -BUSY once it has run too long. Never
+        // while holding a shard lock (none is held here).
+        if !matches!(park, Park::Rerun(..)) && !spec.has(crate::command::ALLOW_BUSY) {
+            if let Some(busy) = crate::scripting::wait_not_busy(self) {
+                return Ran::Reply(busy);
+            }
+        }
         let ks = if spec.has(ALL_KEYS) {
             self.keyspace.lock_all()
+        } else if spec.has(crate::command::LOCKS_ITSELF) {
+            self.keyspace.lock(&[])
+        } else if spec.keys_fn.is_none() {
+            // The common case, without allocating (hot path: see bench/).
+            self.keyspace.lock_keys(
+                spec.key_positions(argv.len())
+                    .filter_map(|i| argv.get(i).copied()),
+            )
         } else {
             let idx = spec.key_indexes(argv);
             self.keyspace
@@ -373,11 +518,15 @@ impl Engine {
         now: Option<u64>,
         ready: &mut Vec<(usize, Vec<u8>)>,
     ) -> (Ran, Locked<'k>) {
+        // One wall-clock read gives both the command's clock and the start of its
+        // commandstats duration (a second read ends it): clock reads are a visible share of
+        // a GET. A clock stepping back makes the duration 0, never negative.
+        let started_us = crate::time::now_us();
         let mut ctx = Ctx {
             engine: self,
             client,
             ks,
-            now: now.unwrap_or_else(crate::time::now_ms),
+            now: now.unwrap_or(started_us / 1000),
             dirty: 0,
             read_stats: spec.has(READONLY),
             block: None,
@@ -386,14 +535,20 @@ impl Engine {
                 _ => None,
             },
             ready: Vec::new(),
+            expired_now: Vec::new(),
+            watching: self.watches.active(),
+            written: Vec::new(),
+            noted: 0,
         };
         let mut args = Args::new(argv, args_start);
-        let started = std::time::Instant::now();
         let result = (spec.handler)(&mut ctx, &mut args);
+        if !ctx.ks.expired_keys.is_empty() {
+            ctx.announce_expired();
+        }
         if let Some(st) = self.cmdstat(spec) {
             st.calls.fetch_add(1, Ordering::Relaxed);
-            st.usec
-                .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            let usec = crate::time::now_us().saturating_sub(started_us);
+            st.usec.fetch_add(usec, Ordering::Relaxed);
             if result.is_err() {
                 st.failed.fetch_add(1, Ordering::Relaxed);
             }
@@ -410,6 +565,19 @@ impl Engine {
         }
         if ctx.dirty > 0 {
             self.stats.dirty.fetch_add(ctx.dirty, Ordering::Relaxed);
+            if ctx.watching {
+                // WATCH: the keys it wrote; every key it names if it changed data otherwise.
+                let positions = if ctx.dirty > ctx.noted {
+                    spec.key_indexes(argv)
+                } else {
+                    Vec::new()
+                };
+                let named: Vec<&[u8]> = positions
+                    .iter()
+                    .filter_map(|&i| argv.get(i).copied())
+                    .collect();
+                crate::watch::after_write(&ctx, &ctx.written, &named);
+            }
         }
         // A blocking command that found nothing: register it while its keys are still locked,
         // so no push can come between its look and its registration.
@@ -502,6 +670,30 @@ impl<'e> Atomic<'e> {
         ran
     }
 
+    /// An `Atomic` over every shard lock a command already holds (a script run inside EXEC):
+    /// give them back with [`Atomic::into_held`]. `ks` must hold every shard.
+    pub fn from_held(engine: &'e Engine, ks: Locked<'e>) -> Self {
+        debug_assert!(ks.holds_all());
+        Atomic {
+            engine,
+            ks: Some(ks),
+            ready: Vec::new(),
+            now: None,
+        }
+    }
+
+    /// Gives back the locks of [`Atomic::from_held`] and the keys made ready meanwhile (the
+    /// holder serves them once it lets go of the locks).
+    #[allow(clippy::type_complexity)]
+    pub fn into_held(mut self) -> (Option<Locked<'e>>, Vec<(usize, Vec<u8>)>) {
+        (self.ks.take(), std::mem::take(&mut self.ready))
+    }
+
+    /// The engine the commands run on.
+    pub fn engine(&self) -> &'e Engine {
+        self.engine
+    }
+
     /// The held keyspace, for callers that read it directly between commands.
     pub fn keyspace(&mut self) -> Option<&mut Locked<'e>> {
         self.ks.as_mut()
@@ -538,6 +730,11 @@ enum Ran {
     },
     /// A re-run that found nothing.
     WouldBlock,
+}
+
+/// A RESP2 client with subscriptions (RESP3 clients mix pushes and replies freely).
+fn in_subscriber_mode(client: &Client) -> bool {
+    client.proto == 2 && client.subs.is_some() && client.subscriptions() > 0
 }
 
 /// Whether a value of this type can serve a blocked client (BLPOP..., BZPOPMIN...).

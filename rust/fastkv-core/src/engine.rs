@@ -21,6 +21,8 @@ pub const FASTKV_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct Stats {
     pub commands_processed: AtomicU64,
     pub expired_keys: AtomicU64,
+    /// Keys removed by `maxmemory` eviction (see [`crate::evict::evict_key`]).
+    pub evicted_keys: AtomicU64,
     pub keyspace_hits: AtomicU64,
     pub keyspace_misses: AtomicU64,
     /// Changes since the last save (`rdb_changes_since_last_save`).
@@ -65,6 +67,7 @@ impl Stats {
         for c in [
             &self.commands_processed,
             &self.expired_keys,
+            &self.evicted_keys,
             &self.keyspace_hits,
             &self.keyspace_misses,
             &self.total_connections_received,
@@ -99,9 +102,11 @@ pub struct Engine {
     pub start_ms: u64,
     /// 40 hex characters, random per process (INFO run_id).
     pub run_id: String,
-    table: HashMap<Vec<u8>, &'static CommandSpec>,
+    /// Name -> row. Looked up once per command: ahash, not the default SipHash (which cost
+    /// more than the rest of a GET's dispatch in callgrind).
+    table: HashMap<Vec<u8>, &'static CommandSpec, ahash::RandomState>,
     /// INFO commandstats, per command row (keyed by the row's address: rows are statics).
-    cmdstats: HashMap<usize, CmdStat>,
+    cmdstats: HashMap<usize, CmdStat, ahash::RandomState>,
     /// Every live client (CLIENT LIST/KILL, INFO clients).
     clients: Arc<Registry>,
     /// Fired by SHUTDOWN; network servers await it and stop.
@@ -114,6 +119,17 @@ pub struct Engine {
     pub blocking: crate::blocking::Blocking,
     /// Last save, save count, load figures, the persistence log (SAVE, LASTSAVE, INFO).
     pub persistence: crate::commands::persistence::Persistence,
+    /// Channel, pattern and shard-channel subscriptions (see [`crate::pubsub`]).
+    pub pubsub: Arc<crate::pubsub::PubSub>,
+    /// WATCHed keys and their clients' dirty flags (see [`crate::watch`]).
+    pub watches: Arc<crate::watch::Watches>,
+    /// Lua: the script cache, function libraries, the running script (see [`crate::scripting`]).
+    pub scripting: crate::scripting::Scripting,
+    /// The enabled keyspace-notification classes (see [`crate::notify`]), cached from the
+    /// configuration by [`Engine::config_applied`].
+    pub notify_flags: std::sync::atomic::AtomicU32,
+    /// `maxmemory` eviction: cached settings, the candidate pool (see [`crate::evict`]).
+    pub evict: crate::evict::Eviction,
 }
 
 impl Engine {
@@ -126,7 +142,7 @@ impl Engine {
             next_client_id: AtomicU64::new(1),
             start_ms: crate::time::now_ms(),
             run_id: random_run_id(),
-            table: commands::table(),
+            table: commands::table().into_iter().collect(),
             cmdstats: commands::FAMILIES
                 .iter()
                 .flat_map(|f| f.iter())
@@ -139,9 +155,24 @@ impl Engine {
             servers: AtomicUsize::new(0),
             blocking: Default::default(),
             persistence: Default::default(),
+            pubsub: Default::default(),
+            watches: Default::default(),
+            scripting: Default::default(),
+            notify_flags: Default::default(),
+            evict: Default::default(),
         });
+        engine.config_applied();
         crate::expire::start_active_expiry(&engine);
+        engine.evict.attach(&engine);
         engine
+    }
+
+    /// Refreshes what the engine caches from its configuration; called at start and after
+    /// every CONFIG SET.
+    pub fn config_applied(&self) {
+        let config = self.config.read();
+        let flags = crate::notify::parse(&config.notify_keyspace_events).unwrap_or(0);
+        self.notify_flags.store(flags, Ordering::Relaxed);
     }
 
     /// A new in-process caller with a fresh id, registered (CLIENT LIST shows it with
@@ -190,6 +221,36 @@ impl Engine {
         lower.copy_from_slice(name);
         lower.make_ascii_lowercase();
         self.table.get(&lower[..]).copied()
+    }
+
+    /// PUBLISH: delivers `message` to the subscribers of `channel` and of every pattern
+    /// matching it; returns the number of deliveries, counted as Redis counts them. Never
+    /// blocks: a subscriber over its output buffer limit is dropped instead.
+    pub fn publish(&self, channel: &[u8], message: &[u8]) -> usize {
+        if self.pubsub.is_idle() {
+            return 0;
+        }
+        self.refresh_pubsub_limit();
+        self.pubsub.publish(channel, message)
+    }
+
+    /// SPUBLISH: delivers to the subscribers of shard channel `channel`.
+    pub fn spublish(&self, channel: &[u8], message: &[u8]) -> usize {
+        if self.pubsub.is_idle() {
+            return 0;
+        }
+        self.refresh_pubsub_limit();
+        self.pubsub.spublish(channel, message)
+    }
+
+    /// Copies `client-output-buffer-limit pubsub` into the registry, unless the config is
+    /// being written right now (then the cached value serves: a publisher never waits).
+    fn refresh_pubsub_limit(&self) {
+        if let Some(c) = self.config.try_read() {
+            if let Some(l) = c.client_output_buffer_limit.get(2) {
+                self.pubsub.set_limit(*l);
+            }
+        }
     }
 
     /// Every top-level command.

@@ -47,10 +47,15 @@ pub fn active_expire_cycle(engine: &Engine) {
     loop {
         let now = crate::time::now_ms();
         let (mut checked, mut expired) = (0, 0);
+        // Deleted keys are collected only when someone listens for them.
+        let mut gone = engine.notifies(crate::notify::EXPIRED).then(Vec::new);
         for shard in 0..ks.shard_count() {
-            let (c, e) = ks.sweep(shard, now, BUCKETS_PER_SHARD);
+            let (c, e) = ks.sweep(shard, now, BUCKETS_PER_SHARD, gone.as_mut());
             checked += c;
             expired += e;
+        }
+        for (db, key) in gone.into_iter().flatten() {
+            engine.notify(crate::notify::EXPIRED, "expired", db, &key);
         }
         engine
             .stats

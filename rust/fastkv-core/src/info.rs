@@ -7,10 +7,8 @@
 //! those fields are omitted. The keyspace section counts keys under the shard locks the
 //! dispatcher took for INFO (the row is flagged `ALL_KEYS`).
 //!
-//! Memory: until the counting global allocator lands, `used_memory` is the process's resident
-//! set size (the only true figure available without allocator hooks: it overstates the data by
-//! the allocator's and the runtime's overhead), `used_memory_peak` the resident high-water mark
-//! (`VmHWM`).
+//! Memory: `used_memory` is counted by the global allocator (see [`crate::memory`]); the
+//! overhead/dataset split is [`crate::commands::memory::overhead`]'s.
 
 use crate::dispatch::Ctx;
 use crate::engine::{Engine, FASTKV_VERSION, REDIS_VERSION};
@@ -68,7 +66,7 @@ pub fn info_string(ctx: &mut Ctx<'_, '_>, args: &[&[u8]]) -> String {
         match *name {
             "server" => server(&mut out, ctx.engine),
             "clients" => clients(&mut out, ctx.engine),
-            "memory" => memory(&mut out, ctx.engine),
+            "memory" => memory(&mut out, ctx),
             "persistence" => persistence(&mut out, ctx.engine),
             "stats" => stats(&mut out, ctx.engine, ctx.now),
             "replication" => replication(&mut out, ctx.engine),
@@ -201,29 +199,29 @@ fn clients(out: &mut Info, engine: &Engine) {
     out.field("tracking_clients", 0);
 }
 
-fn memory(out: &mut Info, engine: &Engine) {
+fn memory(out: &mut Info, ctx: &mut Ctx<'_, '_>) {
+    // See `crate::memory`: `used_memory` is the counting allocator's live bytes (or the RSS
+    // when a program linked the engine without it); the overhead is start-up memory plus the
+    // keyspace tables, the dataset the rest, as Redis splits them.
+    let o = crate::commands::memory::overhead(ctx);
+    let engine = ctx.engine;
     out.section("Memory");
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let rss = kb_field(&status, "VmRSS:");
-    let peak = kb_field(&status, "VmHWM:");
-    if let Some(rss) = rss {
-        // The resident set size stands in for `used_memory` until the counting allocator
-        // lands (see the module doc).
-        out.field("used_memory", rss);
-        out.field("used_memory_human", bytes_to_human(rss));
+    out.field("used_memory", o.used);
+    out.field("used_memory_human", bytes_to_human(o.used));
+    if let Some(rss) = o.rss {
         out.field("used_memory_rss", rss);
         out.field("used_memory_rss_human", bytes_to_human(rss));
     }
-    if let Some(peak) = peak {
-        out.field("used_memory_peak", peak);
-        out.field("used_memory_peak_human", bytes_to_human(peak));
-        if let Some(rss) = rss.filter(|_| peak > 0) {
-            out.field(
-                "used_memory_peak_perc",
-                format!("{:.2}%", rss as f64 * 100.0 / peak as f64),
-            );
-        }
-    }
+    out.field("used_memory_peak", o.peak);
+    out.field("used_memory_peak_human", bytes_to_human(o.peak));
+    out.field("used_memory_peak_perc", format!("{:.2}%", o.peak_perc()));
+    out.field("used_memory_overhead", o.total);
+    out.field("used_memory_startup", o.startup);
+    out.field("used_memory_dataset", o.dataset());
+    out.field(
+        "used_memory_dataset_perc",
+        format!("{:.2}%", o.dataset_perc()),
+    );
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     if let Some(total) = kb_field(&meminfo, "MemTotal:") {
         out.field("total_system_memory", total);
@@ -236,7 +234,13 @@ fn memory(out: &mut Info, engine: &Engine) {
     out.field("maxmemory", maxmemory);
     out.field("maxmemory_human", bytes_to_human(maxmemory));
     out.field("maxmemory_policy", policy);
-    out.field("mem_allocator", "system");
+    if let Some((ratio, bytes)) = o.fragmentation() {
+        out.field("mem_fragmentation_ratio", format!("{ratio:.2}"));
+        out.field("mem_fragmentation_bytes", bytes);
+    }
+    out.field("mem_not_counted_for_evict", 0);
+    out.field("mem_replication_backlog", 0);
+    out.field("mem_allocator", crate::memory::ALLOCATOR_NAME);
 }
 
 /// A `Name:   123 kB` line of a `/proc` status file, in bytes.
@@ -325,10 +329,13 @@ fn stats(out: &mut Info, engine: &Engine, now_ms: u64) {
     out.field("total_net_output_bytes", get(&s.total_net_output_bytes));
     out.field("rejected_connections", get(&s.rejected_connections));
     out.field("expired_keys", get(&s.expired_keys));
-    // No eviction exists yet.
-    out.field("evicted_keys", 0);
+    out.field("evicted_keys", get(&s.evicted_keys));
     out.field("keyspace_hits", get(&s.keyspace_hits));
     out.field("keyspace_misses", get(&s.keyspace_misses));
+    let (channels, patterns, shard) = engine.pubsub.counts();
+    out.field("pubsub_channels", channels);
+    out.field("pubsub_patterns", patterns);
+    out.field("pubsubshard_channels", shard);
     out.field("total_error_replies", get(&s.total_error_replies));
 }
 

@@ -21,6 +21,7 @@
 use crate::dict::{hash_key, Dict};
 use crate::types::Value;
 use parking_lot::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One key's value and metadata.
 #[derive(Debug, Clone)]
@@ -29,7 +30,11 @@ pub struct Entry {
     /// Deadline in ms since the epoch; 0 = no expiry. Change it only through
     /// [`Locked::set_expire`] / [`Locked::persist`], which keep the per-db counters right.
     expire_at: u64,
-    /// Last access time in seconds (mod 2^32), for OBJECT IDLETIME and LRU eviction.
+    /// Access metadata, Redis's `robj.lru`. Under an LRU (or no) policy: the last access time
+    /// in seconds (mod 2^32; OBJECT IDLETIME, LRU eviction). Under an LFU policy: the low 24
+    /// bits hold the last decrement time in minutes (16 bits) and the logarithmic access
+    /// counter (8 bits), see [`crate::evict`]. Switching policy reinterprets the bits, as
+    /// Redis does ("LRU and LFU data will take some time to adjust").
     pub lru: u32,
 }
 
@@ -65,6 +70,9 @@ impl Entry {
     }
 }
 
+/// Keys deleted on expiry, as (db, key), waiting to be announced.
+pub type ExpiredKeys = Vec<(usize, Box<[u8]>)>;
+
 /// One shard's slice of one database.
 #[derive(Default)]
 pub struct Db {
@@ -84,6 +92,9 @@ pub struct Keyspace {
     shards: Box<[Mutex<Shard>]>,
     shard_bits: u32,
     databases: usize,
+    /// Whether an LFU policy is selected: new entries then start with the LFU counter's
+    /// initial value and overwrites keep the old counter (set by [`crate::evict`]).
+    lfu: AtomicBool,
 }
 
 /// Shards per keyspace: several per core so that two commands rarely meet on one lock, few
@@ -104,6 +115,26 @@ impl Keyspace {
             shards,
             shard_bits,
             databases,
+            lfu: AtomicBool::new(false),
+        }
+    }
+
+    /// Selects the meaning of [`Entry::lru`] for new entries (LFU or LRU).
+    pub fn set_lfu(&self, on: bool) {
+        self.lfu.store(on, Ordering::Relaxed);
+    }
+
+    pub fn lfu(&self) -> bool {
+        self.lfu.load(Ordering::Relaxed)
+    }
+
+    /// The access metadata of a value created now: the LRU clock, or under LFU the current
+    /// minute and the initial counter (Redis's `createObject`).
+    pub fn fresh_lru(&self, now_ms: u64) -> u32 {
+        if self.lfu() {
+            crate::evict::lfu_fresh(now_ms)
+        } else {
+            (now_ms / 1000) as u32
         }
     }
 
@@ -135,34 +166,50 @@ impl Keyspace {
     /// Locks the given shards. `shards` must be sorted ascending and free of duplicates.
     pub fn lock(&self, shards: &[usize]) -> Locked<'_> {
         debug_assert!(shards.windows(2).all(|w| w[0] < w[1]));
-        let guards = shards.iter().map(|&i| (i, self.shards[i].lock())).collect();
+        let guards = match shards {
+            [one] => Guards::One([(*one, self.shards[*one].lock())]),
+            _ => Guards::Many(shards.iter().map(|&i| (i, self.shards[i].lock())).collect()),
+        };
         Locked {
             ks: self,
             guards,
             all: false,
             expired: 0,
+            expired_keys: Vec::new(),
         }
     }
 
     /// Locks every shard, in order.
     pub fn lock_all(&self) -> Locked<'_> {
-        let guards = self
-            .shards
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (i, m.lock()))
-            .collect();
+        let guards = Guards::Many(
+            self.shards
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (i, m.lock()))
+                .collect(),
+        );
         Locked {
             ks: self,
             guards,
             all: true,
             expired: 0,
+            expired_keys: Vec::new(),
         }
     }
 
     /// Locks the shards of these keys (sorted, deduplicated).
+    /// No heap allocation for zero or one key (the common single-key command).
     pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) -> Locked<'_> {
-        let mut idx: Vec<usize> = keys.into_iter().map(|k| self.shard_of(k)).collect();
+        let mut keys = keys.into_iter();
+        let Some(first) = keys.next() else {
+            return self.lock(&[]);
+        };
+        let first = self.shard_of(first);
+        let Some(second) = keys.next() else {
+            return self.lock(&[first]);
+        };
+        let mut idx = vec![first, self.shard_of(second)];
+        idx.extend(keys.map(|k| self.shard_of(k)));
         idx.sort_unstable();
         idx.dedup();
         self.lock(&idx)
@@ -170,15 +217,22 @@ impl Keyspace {
 
     /// One step of active expiry over one shard: visits up to `budget` buckets of each
     /// database slice that has volatile keys, deleting expired keys. Returns (checked,
-    /// expired). Locks only that shard, briefly.
-    pub fn sweep(&self, shard: usize, now_ms: u64, budget: usize) -> (usize, usize) {
+    /// expired). Locks only that shard, briefly. With a `sink`, the deleted keys are noted
+    /// there as (db, key), for the caller to announce once the lock is released.
+    pub fn sweep(
+        &self,
+        shard: usize,
+        now_ms: u64,
+        budget: usize,
+        mut sink: Option<&mut ExpiredKeys>,
+    ) -> (usize, usize) {
         let Some(m) = self.shards.get(shard) else {
             return (0, 0);
         };
         let mut s = m.lock();
         let mut checked = 0;
         let mut expired = 0;
-        for db in s.dbs.iter_mut() {
+        for (dbi, db) in s.dbs.iter_mut().enumerate() {
             if db.volatile == 0 {
                 continue;
             }
@@ -187,10 +241,13 @@ impl Keyspace {
                 let b = db.sweep_at % n;
                 db.sweep_at = (b + 1) % n;
                 let mut gone = 0;
-                db.dict.retain_bucket(b, |_, e| {
+                db.dict.retain_bucket(b, |k, e| {
                     checked += 1;
                     if e.expired(now_ms) {
                         gone += 1;
+                        if let Some(sink) = sink.as_deref_mut() {
+                            sink.push((dbi, k.into()));
+                        }
                         false
                     } else {
                         true
@@ -225,14 +282,44 @@ impl Keyspace {
     }
 }
 
+/// The live entry of `key` (hash `h`) in `d`, deleting it first if it has expired: then
+/// counted in `expired` and noted in `sink` as (db, key).
+fn lookup<'d>(
+    d: &'d mut Db,
+    h: u64,
+    db: usize,
+    key: &[u8],
+    now_ms: u64,
+    expired: &mut u64,
+    sink: &mut ExpiredKeys,
+) -> Option<&'d mut Entry> {
+    // No key of this slice has a deadline: none can have expired, one probe does (the
+    // common case; the expiry check below needs a second probe to satisfy the borrow rules).
+    if d.volatile == 0 {
+        return d.dict.get_mut(h, key);
+    }
+    if d.dict.get(h, key)?.expired(now_ms) {
+        if let Some((k, _)) = d.dict.remove(h, key) {
+            sink.push((db, k));
+        }
+        d.volatile -= 1;
+        *expired += 1;
+        return None;
+    }
+    d.dict.get_mut(h, key)
+}
+
 /// The shards a command holds. Every key the handler touches must belong to one of them; the
 /// dispatcher guarantees it from the command table's key positions.
 pub struct Locked<'a> {
     ks: &'a Keyspace,
-    guards: Vec<(usize, MutexGuard<'a, Shard>)>,
+    guards: Guards<'a>,
     all: bool,
     /// Keys found expired and deleted on access through this view (INFO `expired_keys`).
     pub expired: u64,
+    /// Those keys, as (db, key), until the dispatcher announces them (keyspace event
+    /// `expired`, WATCH). Allocates only when a key expires.
+    pub expired_keys: ExpiredKeys,
 }
 
 impl<'a> Locked<'a> {
@@ -245,7 +332,7 @@ impl<'a> Locked<'a> {
     }
 
     fn shard_mut(&mut self, shard: usize) -> &mut Shard {
-        shard_in(&mut self.guards, self.all, shard)
+        shard_in(self.guards.as_mut_slice(), self.all, shard)
     }
 
     /// The db slice holding `key` in database `db`, and the key's hash.
@@ -259,16 +346,33 @@ impl<'a> Locked<'a> {
     pub fn get(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         let h = hash_key(key);
         let s = self.ks.shard_of_hash(h);
-        // Borrow only `guards` so that `expired` stays writable below.
-        let d = &mut shard_in(&mut self.guards, self.all, s).dbs[db];
-        let expired = d.dict.get(h, key)?.expired(now_ms);
-        if expired {
-            d.dict.remove(h, key);
-            d.volatile -= 1;
-            self.expired += 1;
-            return None;
-        }
-        d.dict.get_mut(h, key)
+        // Borrow only `guards` so that the expiry fields stay writable below.
+        let d = &mut shard_in(self.guards.as_mut_slice(), self.all, s).dbs[db];
+        lookup(
+            d,
+            h,
+            db,
+            key,
+            now_ms,
+            &mut self.expired,
+            &mut self.expired_keys,
+        )
+    }
+
+    /// [`Locked::get`], but a key found expired is noted in `sink` instead of
+    /// [`Locked::expired_keys`], so that the caller can announce it while it still holds the
+    /// result's borrow of this view.
+    pub fn get_noting(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        now_ms: u64,
+        sink: &mut ExpiredKeys,
+    ) -> Option<&mut Entry> {
+        let h = hash_key(key);
+        let s = self.ks.shard_of_hash(h);
+        let d = &mut shard_in(self.guards.as_mut_slice(), self.all, s).dbs[db];
+        lookup(d, h, db, key, now_ms, &mut self.expired, sink)
     }
 
     /// The live value of `key`.
@@ -290,8 +394,11 @@ impl<'a> Locked<'a> {
         keep_ttl: bool,
         now_ms: u64,
     ) -> Option<Entry> {
+        let lfu = self.ks.lfu();
+        let fresh = self.ks.fresh_lru(now_ms);
         let (d, h) = self.db_mut(db, key);
         let mut entry = Entry::new(value);
+        entry.lru = fresh;
         match d.dict.get_mut(h, key) {
             Some(old) => {
                 let was_live = !old.expired(now_ms);
@@ -299,6 +406,11 @@ impl<'a> Locked<'a> {
                     entry.expire_at = old.expire_at;
                 } else if old.expire_at != 0 {
                     d.volatile -= 1;
+                }
+                // Under LFU an overwrite keeps the key's access counter (Redis's
+                // `dbOverwrite`): a hot key stays hot when its value changes.
+                if lfu && was_live {
+                    entry.lru = old.lru;
                 }
                 let old = std::mem::replace(old, entry);
                 was_live.then_some(old)
@@ -370,7 +482,10 @@ impl<'a> Locked<'a> {
 
     /// The shards this view holds, with their indexes (for whole-keyspace commands).
     pub fn shards_mut(&mut self) -> impl Iterator<Item = (usize, &mut Shard)> + use<'_, 'a> {
-        self.guards.iter_mut().map(|(i, g)| (*i, &mut **g))
+        self.guards
+            .as_mut_slice()
+            .iter_mut()
+            .map(|(i, g)| (*i, &mut **g))
     }
 
     /// Number of keys (live or not yet swept) in database `db` across held shards.
@@ -426,13 +541,18 @@ impl<'a> Locked<'a> {
         mut rnd: impl FnMut() -> u64,
     ) -> Option<Vec<u8>> {
         loop {
-            let total: usize = self.guards.iter().map(|(_, g)| g.dbs[db].dict.len()).sum();
+            let total: usize = self
+                .guards
+                .as_slice()
+                .iter()
+                .map(|(_, g)| g.dbs[db].dict.len())
+                .sum();
             if total == 0 {
                 return None;
             }
             let mut pick = (rnd() % total as u64) as usize;
             let mut chosen = None;
-            for (gi, (_, g)) in self.guards.iter().enumerate() {
+            for (gi, (_, g)) in self.guards.as_slice().iter().enumerate() {
                 let n = g.dbs[db].dict.len();
                 if pick < n {
                     chosen = Some(gi);
@@ -440,7 +560,7 @@ impl<'a> Locked<'a> {
                 }
                 pick -= n;
             }
-            let d = &mut self.guards[chosen?].1.dbs[db];
+            let d = &mut self.guards.as_mut_slice()[chosen?].1.dbs[db];
             let (key, expired) = {
                 let (k, e) = d.dict.random_entry(&mut rnd)?;
                 (k.to_vec(), e.expired(now_ms))
@@ -449,8 +569,10 @@ impl<'a> Locked<'a> {
                 return Some(key);
             }
             // Each round deletes the expired key it drew, so the loop ends.
-            if d.dict.remove(hash_key(&key), &key).is_some() {
+            if let Some((k, _)) = d.dict.remove(hash_key(&key), &key) {
                 d.volatile -= 1;
+                self.expired += 1;
+                self.expired_keys.push((db, k));
             }
         }
     }
@@ -479,6 +601,29 @@ impl<'a> Locked<'a> {
     pub fn swap_db(&mut self, a: usize, b: usize) {
         for (_, s) in self.shards_mut() {
             s.dbs.swap(a, b);
+        }
+    }
+}
+
+/// The shard guards a [`Locked`] holds: one inline (single-key commands, the hot path: no
+/// heap allocation per command) or any number, ascending by shard index.
+enum Guards<'a> {
+    One([(usize, MutexGuard<'a, Shard>); 1]),
+    Many(Vec<(usize, MutexGuard<'a, Shard>)>),
+}
+
+impl<'a> Guards<'a> {
+    fn as_slice(&self) -> &[(usize, MutexGuard<'a, Shard>)] {
+        match self {
+            Guards::One(g) => g,
+            Guards::Many(v) => v,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [(usize, MutexGuard<'a, Shard>)] {
+        match self {
+            Guards::One(g) => g,
+            Guards::Many(v) => v,
         }
     }
 }

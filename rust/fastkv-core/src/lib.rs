@@ -10,6 +10,7 @@
 //! - [`types`]: value types and their encodings.
 //! - [`expire`]: the active expiry cycle. [`glob`]: pattern matching. [`time`]: clocks.
 //! - [`info`]: INFO's text.
+//! - [`memory`]: the counting allocator and memory figures; [`evict`]: `maxmemory` eviction.
 //! - [`client`], [`config`], [`error`].
 //!
 //! Depends on `fastkv-resp` for [`Frame`]; never on tokio or pyo3.
@@ -23,14 +24,19 @@ pub mod dict;
 pub mod dispatch;
 pub mod engine;
 pub mod error;
+pub mod evict;
 pub mod expire;
 pub mod glob;
 pub mod info;
 pub mod keyspace;
+pub mod memory;
+pub mod notify;
+pub mod pubsub;
 pub mod rdb;
 pub mod scripting;
 pub mod time;
 pub mod types;
+pub mod watch;
 
 #[cfg(test)]
 pub(crate) mod testing;

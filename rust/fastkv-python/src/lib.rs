@@ -10,6 +10,10 @@
 //! - [`reply`]: reply frames -> Python objects, and redis-py's response conventions.
 //! - [`server`]: `Store.serve()`'s `ServerHandle` and `server_main` (the `fastkv-server`
 //!   console script).
+//! - [`conn`]: `Connection`, one in-process connection with its own engine client: the
+//!   transport under `fastkv.Redis` (redis-py replies, RESP2 or RESP3).
+//! - [`pubsub`]: `PubSub` (`Store.pubsub()`), `Store.publish`; the sink API other front ends
+//!   use to receive pushes.
 //! - [`errors`]: the Python exception classes raised (defined in `fastkv/__init__.py`).
 //!
 //! Panics unwind (the workspace never sets `panic = "abort"`): a bug in the engine surfaces
@@ -17,12 +21,19 @@
 
 mod args;
 mod collections;
+mod conn;
 mod errors;
+mod pubsub;
 mod reply;
 mod server;
 mod store;
 
 use pyo3::prelude::*;
+
+/// Every allocation is counted: `used_memory` (INFO memory) and the `maxmemory` limit are
+/// measured, not estimated (see `fastkv_core::memory`).
+#[global_allocator]
+static ALLOC: fastkv_core::memory::CountingAlloc = fastkv_core::memory::CountingAlloc;
 
 #[pymodule]
 fn _fastkv(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -31,6 +42,8 @@ fn _fastkv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::ScanIterator>()?;
     m.add_class::<collections::CollectionScanIterator>()?;
     m.add_class::<server::PyServerHandle>()?;
+    m.add_class::<conn::PyConnection>()?;
+    m.add_class::<pubsub::PyPubSub>()?;
     m.add_function(wrap_pyfunction!(server::server_main, m)?)?;
     Ok(())
 }

@@ -41,6 +41,11 @@ pub(crate) struct PyStore {
 }
 
 impl PyStore {
+    /// The engine this store drives (shared with `Connection`s and served sockets).
+    pub(crate) fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
     /// Runs one command, keeping the GIL unless another thread holds the client.
     pub(crate) fn run(&self, py: Python<'_>, argv: &[&[u8]]) -> Frame {
         match self.client.try_lock() {

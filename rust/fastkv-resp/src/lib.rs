@@ -21,4 +21,4 @@ pub mod request;
 pub use decode::{decode, DecodeError};
 pub use encode::encode;
 pub use frame::Frame;
-pub use request::{parse_request, Limits, Parsed, ProtocolError};
+pub use request::{parse_request, parse_request_into, Limits, Parsed, ParsedInto, ProtocolError};

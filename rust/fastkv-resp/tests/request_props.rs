@@ -4,7 +4,7 @@
 //! and never claims bytes it was not given.
 
 use fastkv_resp::request::split_args;
-use fastkv_resp::{parse_request, Limits, Parsed, ProtocolError};
+use fastkv_resp::{parse_request, parse_request_into, Limits, Parsed, ParsedInto, ProtocolError};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -80,6 +80,31 @@ fn check_garbage(bytes: &[u8]) -> Result<(), TestCaseError> {
         match parse_request(&bytes[..cut], &limits) {
             Ok(Parsed::Incomplete) => {}
             early => prop_assert_eq!(&early, &full, "decided at {}", cut),
+        }
+    }
+    // The reusing parser agrees with the allocating one, whatever its vector held before.
+    let mut reused: Vec<&[u8]> = vec![b"stale", b""];
+    for cut in 0..=bytes.len() {
+        let want = parse_request(&bytes[..cut], &limits);
+        let got = parse_request_into(&bytes[..cut], &limits, &mut reused);
+        match (&want, &got) {
+            (Ok(Parsed::Command { args, consumed }), Ok(ParsedInto::Command { consumed: c })) => {
+                prop_assert_eq!(args, &reused);
+                prop_assert_eq!(consumed, c);
+            }
+            (
+                Ok(Parsed::Inline { args, consumed }),
+                Ok(ParsedInto::Inline {
+                    args: a,
+                    consumed: c,
+                }),
+            ) => {
+                prop_assert_eq!(args, a);
+                prop_assert_eq!(consumed, c);
+            }
+            (Ok(Parsed::Incomplete), Ok(ParsedInto::Incomplete)) => {}
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            _ => prop_assert!(false, "{:?} vs {:?} at {}", want, got, cut),
         }
     }
     // A server loop over the whole buffer terminates and stays in bounds.

@@ -26,8 +26,9 @@
 use crate::server::Shared;
 use fastkv_core::blocking::{Deliver, Outcome, WaiterId};
 use fastkv_core::client::{ClientInfo, IoStats, NetAddr};
+use fastkv_core::pubsub::Sink;
 use fastkv_core::Client;
-use fastkv_resp::{encode, parse_request, Frame, Limits, Parsed};
+use fastkv_resp::{encode, parse_request_into, Frame, Limits, ParsedInto};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -49,8 +50,22 @@ pub async fn run(shared: Arc<Shared>, sock: TcpStream, peer: SocketAddr) {
         laddr: sock.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         fd: raw_fd(&sock),
     };
-    let client = engine.new_network_client(net);
+    let mut client = engine.new_network_client(net);
+    // Pub/sub pushes wait in this sink; over `client-output-buffer-limit pubsub` it fires the
+    // client's kill signal (the publisher never waits for this connection).
+    let sink = {
+        let info = client.info.clone();
+        Sink::with_close_hook(Box::new(move || info.kill.fire()))
+    };
+    client.sink = Some(sink.clone());
+    let info = client.info.clone();
     serve_client(&shared, sock, client).await;
+    if sink.is_closed() {
+        shared.log.warning(&format!(
+            "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            info.line(fastkv_core::time::now_ms())
+        ));
+    }
     engine
         .stats
         .connected_clients
@@ -98,33 +113,60 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut start = 0usize;
     let mut peak = 0usize;
-    let mut timeouts = shared.timeout_changes();
     let mut last_active = tokio::time::Instant::now();
+    let sink = client.sink.clone().unwrap_or_else(Sink::new);
+    // The stop and timeout-change waits stay armed across turns of the loop: arming and
+    // dropping tokio `watch` waits on every read cost more instructions than the GET that
+    // followed (callgrind, `redis-benchmark -P 1`).
+    let stop_wait = stop.wait_for(|s| *s);
+    tokio::pin!(stop_wait);
+    let timeout_wait = next_change(shared.timeout_changes());
+    tokio::pin!(timeout_wait);
+    // One argument vector for every command of the connection (see [`recycle`]).
+    let mut spare_argv: Vec<&'static [u8]> = Vec::new();
     loop {
         let cfg = settings(shared);
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
             inbuf.reserve(READ_CHUNK);
         }
+        // Subscribers are never closed for idleness (Redis).
+        let idle_limit = cfg.timeout.filter(|_| client.subscriptions() == 0);
         let idle = async {
-            match cfg.timeout {
+            match idle_limit {
                 Some(t) => tokio::time::sleep_until(last_active + t).await,
                 None => std::future::pending().await,
             }
         };
         let n = tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
+            // Fixed order: no random start (a thread-local RNG draw per read).
+            biased;
+            _ = &mut stop_wait => return,
             _ = info.kill.wait() => return,
             // CONFIG SET timeout: recompute the deadline from the last command.
-            _ = timeouts.changed() => continue,
+            rx = &mut timeout_wait => {
+                timeout_wait.set(next_change(rx));
+                continue;
+            }
             _ = idle => {
                 shared.log.verbose("Closing idle client");
                 return;
             }
+            // Pub/sub messages for an idle client go out at once (below, after the select:
+            // the other branches' outputs must not live across that write).
+            _ = sink.wait() => PUSHES_READY,
             r = sock.read_buf(&mut inbuf) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             },
         };
+        if n == PUSHES_READY {
+            if sink.is_closed()
+                || !write_pushes(&sink, client.resp3(), &mut sock, &mut out, shared, &info).await
+            {
+                return;
+            }
+            continue;
+        }
         last_active = tokio::time::Instant::now();
         stats
             .total_net_input_bytes
@@ -146,18 +188,22 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
 
         let mut close = false;
         loop {
-            let parsed = parse_request(&inbuf[start..], &cfg.limits);
+            let mut argv = recycle(std::mem::take(&mut spare_argv));
+            let parsed = parse_request_into(&inbuf[start..], &cfg.limits, &mut argv);
             let (consumed, pending) = match parsed {
-                Ok(Parsed::Incomplete) => break,
-                Ok(Parsed::Command { args, consumed }) => {
-                    let pending = if args.is_empty() {
+                Ok(ParsedInto::Incomplete) => {
+                    spare_argv = recycle(argv);
+                    break;
+                }
+                Ok(ParsedInto::Command { consumed }) => {
+                    let pending = if argv.is_empty() {
                         None
                     } else {
-                        run_one(engine, &mut client, &args, &mut out)
+                        run_one(engine, &mut client, &argv, &mut out)
                     };
                     (consumed, pending)
                 }
-                Ok(Parsed::Inline { args, consumed }) => {
+                Ok(ParsedInto::Inline { args, consumed }) => {
                     let pending = if args.is_empty() {
                         None
                     } else {
@@ -176,6 +222,7 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
                     break;
                 }
             };
+            spare_argv = recycle(argv);
             start += consumed;
             if let Some(p) = pending {
                 // Replies so far go out first; the blocked reply follows when it comes.
@@ -257,7 +304,22 @@ fn run_one(
             let _ = tx.send(f);
         })
     };
-    match engine.execute_or_block(client, args, &mut waker) {
+    // A script (or a command waiting for one) may hold this thread for long: hand the
+    // worker's other tasks to another thread first, so connections keep being served (SCRIPT
+    // KILL, -BUSY replies). One atomic load and a name check otherwise.
+    let outcome = if fastkv_core::scripting::may_run_long(engine, args) {
+        tokio::task::block_in_place(|| engine.execute_or_block(client, args, &mut waker))
+    } else {
+        engine.execute_or_block(client, args, &mut waker)
+    };
+    if client.subs.is_some() {
+        // Pushes queued by this command (its subscribe confirmations, a message it published
+        // to itself) or meanwhile go before its reply, as Redis orders them.
+        if let Some(sink) = &client.sink {
+            sink.drain_into(client.resp3(), out, usize::MAX);
+        }
+    }
+    match outcome {
         Outcome::Reply(reply) => {
             if client.take_reply_permission(skip) {
                 encode(&reply, client.resp3(), out);
@@ -353,6 +415,55 @@ async fn wait_blocked(
     Some(rx.await.unwrap_or(Frame::NullArray))
 }
 
+/// An empty vector with `v`'s allocation, for borrows of another lifetime: the connection's
+/// argument vector outlives each borrow of the read buffer it holds, and this hands its
+/// allocation from one borrow to the next (the in-place `collect` keeps the buffer; the map
+/// never runs on an empty vector).
+fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+    v.clear();
+    v.into_iter().map(|_| -> &'b [u8] { &[] }).collect()
+}
+
+/// Waits for the next change of a `watch` channel and hands the receiver back, so that the
+/// wait can stay armed across loop turns. A closed channel never changes again.
+async fn next_change<T>(
+    mut rx: tokio::sync::watch::Receiver<T>,
+) -> tokio::sync::watch::Receiver<T> {
+    if rx.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    rx
+}
+
+/// What the main select yields when the pub/sub sink has pushes (no read returns this many
+/// bytes).
+const PUSHES_READY: usize = usize::MAX;
+/// Pushes written per round while the sink keeps filling, before commands get a turn.
+const PUSH_CHUNK: usize = 64 * 1024;
+const PUSH_ROUNDS: usize = 16;
+
+/// Writes the sink's pushes, a chunk at a time (so at most [`PUSH_CHUNK`] leaves the counted
+/// sink for the uncounted output buffer while a slow reader stalls the write); false if the
+/// peer is gone or the client was killed (the sink over its limit kills it).
+async fn write_pushes(
+    sink: &Sink,
+    resp3: bool,
+    sock: &mut TcpStream,
+    out: &mut Vec<u8>,
+    shared: &Shared,
+    info: &ClientInfo,
+) -> bool {
+    for _ in 0..PUSH_ROUNDS {
+        if sink.drain_into(resp3, out, PUSH_CHUNK) == 0 {
+            break;
+        }
+        if !flush(sock, out, shared, info).await {
+            return false;
+        }
+    }
+    true
+}
+
 /// Writes and clears `out`; false if the peer is gone.
 /// A write the peer does not drain is abandoned when the server stops or the client is
 /// killed.
@@ -386,4 +497,22 @@ async fn flush(
         out.clear();
     }
     true
+}
+
+#[cfg(test)]
+mod recycle_tests {
+    use super::recycle;
+
+    #[test]
+    fn recycle_keeps_the_allocation() {
+        let buf = b"abc".to_vec();
+        let mut v: Vec<&[u8]> = Vec::with_capacity(8);
+        v.push(&buf[..1]);
+        let cap = v.capacity();
+        let ptr = v.as_ptr() as usize;
+        let w: Vec<&'static [u8]> = recycle(v);
+        assert!(w.is_empty());
+        assert_eq!(w.capacity(), cap);
+        assert_eq!(w.as_ptr() as usize, ptr);
+    }
 }

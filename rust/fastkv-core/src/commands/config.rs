@@ -61,6 +61,7 @@ fn cmd_config_set(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, O
         .write()
         .config_set(&pairs)
         .map_err(OpError::msg)?;
+    ctx.engine.config_applied();
     Ok(Frame::OK)
 }
 
@@ -325,11 +326,9 @@ mod tests {
             s.run(&["CONFIG", "GET", "proto-max-bulk-len"]),
             Frame::Map(vec![(bulk("proto-max-bulk-len"), bulk("10485760"))])
         );
-        // A limit fastkv cannot enforce yet is refused, not silently accepted.
-        assert!(matches!(
-            s.run(&["CONFIG", "SET", "maxmemory", "10mb"]),
-            Frame::Error(e) if e.contains("not supported yet")
-        ));
+        // maxmemory is enforced (see crate::evict).
+        assert_eq!(s.run(&["CONFIG", "SET", "maxmemory", "10mb"]), Frame::OK);
+        assert_eq!(s.run(&["CONFIG", "SET", "maxmemory", "0"]), Frame::OK);
         assert_eq!(
             s.run(&["CONFIG", "SET", "foo", "1"]),
             err("ERR Unknown option or number of arguments for CONFIG SET - 'foo'")

@@ -15,6 +15,7 @@ use crate::commands::keys::parse_cursor;
 use crate::dispatch::Ctx;
 use crate::error::OpError;
 use crate::glob::glob_match;
+use crate::notify::HASH;
 use crate::types::hash::{HashLimits, HashStr};
 use crate::types::ldouble::LongDouble;
 use crate::types::Hash;
@@ -41,12 +42,16 @@ fn hash_ref<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c Hash>
 /// Runs `f` on the hash at `key`, or on a new empty one if the key is missing (WRONGTYPE for
 /// another type). A new hash is stored only if `f` left it non-empty; an existing one that
 /// `f` emptied is deleted, so no key ever holds an empty hash.
+///
+/// `f` answers its result and whether it changed the hash, announced as keyspace event
+/// `event`.
 fn update_hash<T>(
     ctx: &mut Ctx<'_, '_>,
     key: &[u8],
-    f: impl FnOnce(&mut Hash) -> Result<T, OpError>,
+    event: &str,
+    f: impl FnOnce(&mut Hash) -> Result<(T, bool), OpError>,
 ) -> Result<T, OpError> {
-    ctx.update_collection(key, f)
+    ctx.update_collection(key, (HASH, event), f)
 }
 
 fn bulk(b: impl AsRef<[u8]>) -> Frame {
@@ -66,14 +71,14 @@ fn hset_generic(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>, name: &str) -> Resul
         return Err(OpError::Arity(name.to_string()));
     }
     let lim = limits(ctx);
-    update_hash(ctx, key, |h| {
+    update_hash(ctx, key, "hset", |h| {
         let mut added = 0;
         for pair in pairs.chunks_exact(2) {
             if h.set(pair[0], pair[1], &lim) {
                 added += 1;
             }
         }
-        Ok(added)
+        Ok((added, true))
     })
 }
 
@@ -97,9 +102,9 @@ fn cmd_hsetnx(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
         return Ok(Frame::Integer(0));
     }
     let lim = limits(ctx);
-    update_hash(ctx, key, |h| {
+    update_hash(ctx, key, "hset", |h| {
         h.set(field, value, &lim);
-        Ok(Frame::Integer(1))
+        Ok((Frame::Integer(1), true))
     })
 }
 
@@ -138,7 +143,7 @@ fn cmd_hdel(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
     if hash_ref(ctx, key)?.is_none() {
         return Ok(Frame::Integer(0));
     }
-    update_hash(ctx, key, |h| {
+    update_hash(ctx, key, "hdel", |h| {
         let mut removed = 0;
         for f in fields {
             if h.remove(f) {
@@ -148,7 +153,7 @@ fn cmd_hdel(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
                 }
             }
         }
-        Ok(Frame::Integer(removed))
+        Ok((Frame::Integer(removed), removed > 0))
     })
 }
 
@@ -217,14 +222,14 @@ fn cmd_hincrby(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpEr
     let field = args.next_bytes()?;
     let incr = args.next_i64()?;
     let lim = limits(ctx);
-    update_hash(ctx, key, |h| {
+    update_hash(ctx, key, "hincrby", |h| {
         let current = match h.get(field) {
             Some(v) => parse_i64_strict(&v).ok_or(OpError::err("hash value is not an integer"))?,
             None => 0,
         };
         let next = current.checked_add(incr).ok_or(OpError::Overflow)?;
         h.set(field, next.to_string().as_bytes(), &lim);
-        Ok(Frame::Integer(next))
+        Ok((Frame::Integer(next), true))
     })
 }
 
@@ -242,7 +247,7 @@ fn cmd_hincrbyfloat(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame,
         return Err(OpError::err("value is NaN or Infinity"));
     }
     let lim = limits(ctx);
-    update_hash(ctx, key, |h| {
+    update_hash(ctx, key, "hincrbyfloat", |h| {
         let current = match h.get(field) {
             Some(v) => LongDouble::parse(&v).ok_or(OpError::err("hash value is not a float"))?,
             None => LongDouble::parse(b"0").ok_or(OpError::NotFloat)?,
@@ -251,7 +256,7 @@ fn cmd_hincrbyfloat(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame,
             .to_human()
             .ok_or(OpError::err("increment would produce NaN or Infinity"))?;
         h.set(field, &text, &lim);
-        Ok(Frame::Bulk(text))
+        Ok((Frame::Bulk(text), true))
     })
 }
 

@@ -22,6 +22,7 @@ use crate::dispatch::Ctx;
 use crate::error::OpError;
 use crate::glob::glob_match;
 use crate::keyspace::Entry;
+use crate::notify::GENERIC;
 use crate::rdb::dump::{self, PayloadError};
 use crate::types::{Str, Value};
 use fastkv_resp::Frame;
@@ -49,6 +50,7 @@ fn cmd_del(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError>
     let mut n = 0;
     for key in args.rest() {
         if ctx.remove(key).is_some() {
+            ctx.notify(GENERIC, "del", key);
             n += 1;
         }
     }
@@ -63,10 +65,9 @@ fn cmd_unlink(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
 
 /// `EXISTS key [key ...]` — how many of the named keys exist; a key named twice counts twice.
 fn cmd_exists(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
-    let (db, now) = (ctx.db(), ctx.now);
     let mut n = 0;
     for key in args.rest() {
-        if ctx.ks.exists(db, key, now) {
+        if ctx.peek(key).is_some() {
             n += 1;
         }
     }
@@ -87,11 +88,7 @@ fn cmd_touch(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErro
 /// `TYPE key` — `string`, `list`, ... or `none`, as a status reply.
 fn cmd_type(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
-    let (db, now) = (ctx.db(), ctx.now);
-    let name = ctx
-        .ks
-        .get(db, key, now)
-        .map_or("none", |e| e.value.type_name());
+    let name = ctx.peek(key).map_or("none", |e| e.value.type_name());
     Ok(Frame::simple(name))
 }
 
@@ -136,6 +133,8 @@ fn rename_generic(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>, nx: bool) -> Resul
     };
     ctx.insert_entry(db, dst, entry);
     ctx.dirty += 1;
+    ctx.notify(GENERIC, "rename_from", src);
+    ctx.notify(GENERIC, "rename_to", dst);
     Ok(reply(true))
 }
 
@@ -169,6 +168,8 @@ fn cmd_move(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
     };
     ctx.insert_entry(dst_db, key, entry);
     ctx.dirty += 1;
+    ctx.notify(GENERIC, "move_from", key);
+    ctx.engine.notify(GENERIC, "move_to", dst_db, key);
     Ok(Frame::Integer(1))
 }
 
@@ -197,12 +198,13 @@ fn cmd_copy(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
         return Ok(Frame::Integer(0));
     };
     let mut copy: Entry = entry.clone();
-    copy.lru = (now / 1000) as u32;
+    copy.lru = ctx.ks.keyspace().fresh_lru(now);
     if ctx.ks.exists(dst_db, dst, now) && !replace {
         return Ok(Frame::Integer(0));
     }
     ctx.insert_entry(dst_db, dst, copy);
     ctx.dirty += 1;
+    ctx.engine.notify(GENERIC, "copy_to", dst_db, dst);
     Ok(Frame::Integer(1))
 }
 
@@ -304,8 +306,10 @@ fn expire_generic(
     }
     if when <= ctx.now as i64 {
         ctx.remove(key);
+        ctx.notify(GENERIC, "del", key);
     } else {
         ctx.set_expire(key, when as u64);
+        ctx.notify(GENERIC, "expire", key);
     }
     Ok(Frame::Integer(1))
 }
@@ -340,8 +344,8 @@ fn ttl_generic(
     absolute: bool,
 ) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
-    let (db, now) = (ctx.db(), ctx.now);
-    let Some(entry) = ctx.ks.get(db, key, now) else {
+    let now = ctx.now;
+    let Some(entry) = ctx.peek(key) else {
         return Ok(Frame::Integer(-2));
     };
     let Some(at) = entry.expire_at() else {
@@ -377,7 +381,11 @@ fn cmd_persist(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpEr
     if ctx.get(key).is_none() {
         return Ok(Frame::Integer(0));
     }
-    Ok(Frame::Integer(i64::from(ctx.persist(key))))
+    let done = ctx.persist(key);
+    if done {
+        ctx.notify(GENERIC, "persist", key);
+    }
+    Ok(Frame::Integer(i64::from(done)))
 }
 
 // =============================================================================================
@@ -509,6 +517,7 @@ fn parse_flush_mode(args: &mut Args<'_>) -> Result<bool, OpError> {
 
 /// Empties one database (`Some`) or all, freeing on a background thread when `lazy`.
 fn flush_generic(ctx: &mut Ctx<'_, '_>, db: Option<usize>, lazy: bool) {
+    crate::watch::before_flush(ctx, db);
     let (removed, tables) = ctx.ks.flush(db);
     ctx.dirty += removed as u64;
     if lazy && !tables.is_empty() {
@@ -556,6 +565,7 @@ fn cmd_swapdb(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
         return Err(OpError::DbIndex);
     };
     if a != b {
+        crate::watch::before_swap(ctx, a, b);
         ctx.ks.swap_db(a, b);
     }
     ctx.dirty += 1;
@@ -566,11 +576,16 @@ fn cmd_swapdb(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
 // OBJECT
 // =============================================================================================
 
-/// Whether an LFU `maxmemory-policy` is selected. Eviction policies land with eviction; until
-/// then the policy is always `noeviction`, so access frequency is not tracked.
-fn lfu_policy(_ctx: &Ctx<'_, '_>) -> bool {
-    false
+/// Whether an LFU `maxmemory-policy` is selected (`Entry::lru` then holds LFU data).
+fn lfu_policy(ctx: &Ctx<'_, '_>) -> bool {
+    ctx.engine.evict.policy().lfu()
 }
+
+/// Redis's text for OBJECT IDLETIME under an LFU policy.
+const LFU_SELECTED: &str =
+    "An LFU maxmemory policy is selected, idle time not tracked. Please note \
+     that when switching between policies at runtime LRU and LFU data will take some time to \
+     adjust.";
 
 /// `OBJECT ENCODING key` — the value's internal representation, or null.
 fn cmd_object_encoding(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
@@ -596,17 +611,25 @@ fn cmd_object_freq(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, 
              time to adjust.",
         ));
     }
-    Ok(Frame::Integer(0))
+    let lru = ctx.ks.get(db, key, now).map_or(0, |e| e.lru);
+    Ok(Frame::Integer(i64::from(
+        ctx.engine.evict.lfu_counter(lru, now),
+    )))
 }
 
-/// `OBJECT IDLETIME key` — seconds since the key was last accessed, or null.
+/// `OBJECT IDLETIME key` — seconds since the key was last accessed, or null; an error under
+/// an LFU policy (the metadata then holds the access counter).
 fn cmd_object_idletime(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let (db, now) = (ctx.db(), ctx.now);
     let Some(e) = ctx.ks.get(db, key, now) else {
         return Ok(Frame::Null);
     };
-    let idle = ((now / 1000) as u32).wrapping_sub(e.lru);
+    let lru = e.lru;
+    if lfu_policy(ctx) {
+        return Err(OpError::err(LFU_SELECTED));
+    }
+    let idle = ((now / 1000) as u32).wrapping_sub(lru);
     Ok(Frame::Integer(i64::from(idle)))
 }
 
@@ -720,9 +743,7 @@ fn cmd_restore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpEr
     // Redis converts encodings on load by the current limits (hash/set/zset thresholds).
     value.fit_loaded_encoding(&ctx.engine.config.read());
 
-    if replace {
-        ctx.remove(key);
-    }
+    let replaced = replace && ctx.remove(key).is_some();
     // A relative TTL that overflows wraps negative, i.e. into the past, as in Redis 7.0: the
     // key is not created (differential tests compare exactly this).
     let deadline = match (ttl, absttl) {
@@ -731,18 +752,27 @@ fn cmd_restore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpEr
         (t, false) => t.wrapping_add(now as i64),
     };
     if deadline != 0 && deadline <= now as i64 {
+        if replaced {
+            ctx.notify(GENERIC, "del", key);
+        }
         return Ok(Frame::OK);
     }
     let mut entry = Entry::with_expire(value, deadline as u64);
-    // IDLETIME sets the access clock under LRU (and no) policies; FREQ only matters under LFU,
-    // which is not tracked yet.
-    if let Some(idle) = idle.filter(|_| !lfu_policy(ctx)) {
+    // As Redis's `objectSetLRUOrLFU`: FREQ sets the counter under LFU, IDLETIME the access
+    // clock under the other policies; the other option is ignored. Without either, a fresh
+    // key's metadata.
+    entry.lru = ctx.ks.keyspace().fresh_lru(now);
+    if lfu_policy(ctx) {
+        if let Some(freq) = freq.and_then(|f| u32::try_from(f).ok()) {
+            entry.lru = (crate::evict::lfu_fresh(now) & !0xFF) | freq.min(255);
+        }
+    } else if let Some(idle) = idle {
         let idle = u32::try_from(idle).unwrap_or(u32::MAX);
         entry.lru = ((now / 1000) as u32).saturating_sub(idle);
     }
-    let _ = freq;
     ctx.insert_entry(db, key, entry);
     ctx.dirty += 1;
+    ctx.notify(GENERIC, "restore", key);
     Ok(Frame::OK)
 }
 

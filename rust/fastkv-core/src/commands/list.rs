@@ -20,6 +20,7 @@ use crate::command::{
 };
 use crate::dispatch::Ctx;
 use crate::error::OpError;
+use crate::notify::{GENERIC, LIST};
 use crate::types::ldouble::LongDouble;
 use crate::types::list::End;
 use crate::types::{List, Value};
@@ -45,12 +46,30 @@ fn list_mut<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c mut L
     }
 }
 
-/// After removing elements from the list at `key`: counts the change and deletes the key if
-/// the list is now empty.
-fn removed_from(ctx: &mut Ctx<'_, '_>, key: &[u8], now_empty: bool) {
+/// After removing elements from the list at `key` by `event` (`lpop`, `lrem`...): counts the
+/// change, notifies, and deletes the key if the list is now empty.
+fn removed_from(ctx: &mut Ctx<'_, '_>, key: &[u8], now_empty: bool, event: &str) {
     ctx.dirty += 1;
+    ctx.notify(LIST, event, key);
     if now_empty {
         ctx.remove(key);
+        ctx.notify(GENERIC, "del", key);
+    }
+}
+
+/// The keyspace event of a pop from `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpop",
+        End::Right => "rpop",
+    }
+}
+
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
     }
 }
 
@@ -137,10 +156,11 @@ fn push_generic(
                 l.push(end, it);
             }
             let n = l.len();
-            ctx.set(key, Value::List(l), false);
+            ctx.set(key, Value::from(l), false);
             n
         }
     };
+    ctx.notify(LIST, push_event(end), key);
     ctx.signal_ready(key);
     Ok(Frame::Integer(len as i64))
 }
@@ -190,7 +210,7 @@ fn pop_some(
     }
     let empty = l.is_empty();
     if n > 0 {
-        removed_from(ctx, key, empty);
+        removed_from(ctx, key, empty, pop_event(end));
     }
     Ok(out)
 }
@@ -291,6 +311,7 @@ fn cmd_lset(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
         return Err(OpError::OutOfRange);
     }
     ctx.dirty += 1;
+    ctx.notify(LIST, "lset", key);
     Ok(Frame::OK)
 }
 
@@ -315,6 +336,7 @@ fn cmd_linsert(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpEr
     }
     let n = l.len();
     ctx.dirty += 1;
+    ctx.notify(LIST, "linsert", key);
     Ok(Frame::Integer(n as i64))
 }
 
@@ -330,7 +352,7 @@ fn cmd_lrem(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
     let n = l.remove_matching(item, count);
     let empty = l.is_empty();
     if n > 0 {
-        removed_from(ctx, key, empty);
+        removed_from(ctx, key, empty, "lrem");
     }
     Ok(Frame::Integer(n as i64))
 }
@@ -348,7 +370,10 @@ fn cmd_ltrim(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErro
     l.retain_range(range);
     let (after, empty) = (l.len(), l.is_empty());
     if after != before {
-        removed_from(ctx, key, empty);
+        removed_from(ctx, key, empty, "ltrim");
+    } else {
+        // Redis reports the trim even when it kept everything.
+        ctx.notify(LIST, "ltrim", key);
     }
     Ok(Frame::OK)
 }
@@ -468,6 +493,8 @@ fn move_one(
         let reply = bulk(&it);
         l.push_owned(to, it);
         ctx.dirty += 1;
+        ctx.notify(LIST, push_event(to), dst);
+        ctx.notify(LIST, pop_event(from), src);
         ctx.signal_ready(dst);
         return Ok(Some(reply));
     }
@@ -479,7 +506,6 @@ fn move_one(
         return Ok(None);
     };
     let empty = l.is_empty();
-    removed_from(ctx, src, empty);
     let reply = bulk(&it);
     match list_mut(ctx, dst)? {
         Some(d) => {
@@ -489,9 +515,12 @@ fn move_one(
         None => {
             let mut d = List::with_fill(list_fill(ctx));
             d.push_owned(to, it);
-            ctx.set(dst, Value::List(d), false);
+            ctx.set(dst, Value::from(d), false);
         }
     }
+    // Redis pushes before it pops: the events come in that order.
+    ctx.notify(LIST, push_event(to), dst);
+    removed_from(ctx, src, empty, pop_event(from));
     ctx.signal_ready(dst);
     Ok(Some(reply))
 }
@@ -652,6 +681,11 @@ fn bmove_generic(
         if let Some(reply) = move_one(ctx, src, dst, from, to)? {
             return Ok(reply);
         }
+    }
+    if ctx.client.no_block && ctx.ready_key.is_none() {
+        // Inside MULTI or a script Redis answers a null bulk here (its other blocking
+        // commands answer a null array, as on timeout).
+        return Ok(Frame::Null);
     }
     Ok(block_on(ctx, &[src], deadline))
 }

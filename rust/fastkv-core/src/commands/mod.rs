@@ -6,14 +6,19 @@ use std::collections::HashMap;
 
 pub mod config;
 pub mod connection;
+pub mod function;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod memory;
 pub mod persistence;
+pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod transaction;
 pub mod zset;
 
 /// Every family's table, in one greppable list.
@@ -25,12 +30,17 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
     server::COMMANDS,
+    memory::COMMANDS,
     persistence::COMMANDS,
     hash::COMMANDS,
     set::COMMANDS,
     list::COMMANDS,
     zset::COMMANDS,
     sort::COMMANDS,
+    scripting::COMMANDS,
+    function::COMMANDS,
+    pubsub::COMMANDS,
+    transaction::COMMANDS,
 ];
 
 /// The lookup table: lower-case name -> row.

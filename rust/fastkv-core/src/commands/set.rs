@@ -18,6 +18,7 @@ use crate::commands::hash::{scan_reply, ScanOptions};
 use crate::commands::keys::parse_cursor;
 use crate::dispatch::Ctx;
 use crate::error::OpError;
+use crate::notify::{GENERIC, SET};
 use crate::types::set::Member;
 use crate::types::{Set, Value};
 use fastkv_resp::Frame;
@@ -42,12 +43,16 @@ fn set_ref<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c Set>, 
 /// Runs `f` on the set at `key`, or on a new empty one if the key is missing (WRONGTYPE for
 /// another type). A new set is stored only if `f` left it non-empty; an existing one that `f`
 /// emptied is deleted.
+///
+/// `f` answers its result and whether it changed the set, announced as keyspace event
+/// `event`.
 fn update_set<T>(
     ctx: &mut Ctx<'_, '_>,
     key: &[u8],
-    f: impl FnOnce(&mut Set) -> Result<T, OpError>,
+    event: &str,
+    f: impl FnOnce(&mut Set) -> Result<(T, bool), OpError>,
 ) -> Result<T, OpError> {
-    ctx.update_collection(key, f)
+    ctx.update_collection(key, (SET, event), f)
 }
 
 fn member_frame(m: Member<'_>) -> Frame {
@@ -71,9 +76,9 @@ fn cmd_sadd(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
     let key = args.next_bytes()?;
     let members = args.rest();
     let max = max_intset(ctx);
-    update_set(ctx, key, |s| {
+    update_set(ctx, key, "sadd", |s| {
         let added = members.iter().filter(|m| s.insert(m, max)).count();
-        Ok(Frame::Integer(added as i64))
+        Ok((Frame::Integer(added as i64), added > 0))
     })
 }
 
@@ -85,9 +90,9 @@ fn cmd_srem(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
     if set_ref(ctx, key)?.is_none() {
         return Ok(Frame::Integer(0));
     }
-    update_set(ctx, key, |s| {
+    update_set(ctx, key, "srem", |s| {
         let removed = members.iter().filter(|m| s.remove(m)).count();
-        Ok(Frame::Integer(removed as i64))
+        Ok((Frame::Integer(removed as i64), removed > 0))
     })
 }
 
@@ -149,14 +154,17 @@ fn cmd_smove(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErro
         let found = set_ref(ctx, src)?.is_some_and(|s| s.contains(member));
         return Ok(Frame::Integer(i64::from(found)));
     }
-    let removed = update_set(ctx, src, |s| Ok(s.remove(member)))?;
+    let removed = update_set(ctx, src, "srem", |s| {
+        let removed = s.remove(member);
+        Ok((removed, removed))
+    })?;
     if !removed {
         return Ok(Frame::Integer(0));
     }
     let max = max_intset(ctx);
-    update_set(ctx, dst, |s| {
-        s.insert(member, max);
-        Ok(())
+    update_set(ctx, dst, "sadd", |s| {
+        let added = s.insert(member, max);
+        Ok(((), added))
     })?;
     Ok(Frame::Integer(1))
 }
@@ -198,12 +206,12 @@ fn cmd_spop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
         if set_ref(ctx, key)?.is_none() {
             return Ok(Frame::Null);
         }
-        return update_set(ctx, key, |s| {
+        return update_set(ctx, key, "spop", |s| {
             let Some(m) = s.random_member(|| rng.gen()).map(Member::to_vec) else {
-                return Ok(Frame::Null);
+                return Ok((Frame::Null, false));
             };
             s.remove(&m);
-            Ok(Frame::Bulk(m))
+            Ok((Frame::Bulk(m), true))
         });
     };
     let Some(size) = set_ref(ctx, key)?.map(Set::len) else {
@@ -218,10 +226,12 @@ fn cmd_spop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
             .map(|s| s.iter().map(member_frame).collect())
             .unwrap_or_default();
         ctx.remove(key);
+        ctx.notify(SET, "spop", key);
+        ctx.notify(GENERIC, "del", key);
         return Ok(Frame::Set(all));
     }
     let max = max_intset(ctx);
-    update_set(ctx, key, |s| {
+    update_set(ctx, key, "spop", |s| {
         let mut popped = Vec::new();
         // Redis 7.0: one by one while `remaining * SPOP_MOVE_STRATEGY_MUL > count`.
         if (size - count).saturating_mul(SPOP_MOVE_STRATEGY_MUL) > count {
@@ -245,7 +255,7 @@ fn cmd_spop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
             popped = s.iter().map(member_frame).collect();
             *s = keep;
         }
-        Ok(Frame::Set(popped))
+        Ok((Frame::Set(popped), true))
     })
 }
 
@@ -429,13 +439,16 @@ fn set_reply(s: &Set) -> Frame {
 }
 
 /// Stores `result` at `dst` (replacing any value and its TTL), or deletes `dst` when the
-/// result is empty; replies with the cardinality.
-fn store(ctx: &mut Ctx<'_, '_>, dst: &[u8], result: Set) -> Frame {
+/// result is empty; replies with the cardinality. `event` is the command's keyspace event.
+fn store(ctx: &mut Ctx<'_, '_>, dst: &[u8], result: Set, event: &str) -> Frame {
     let n = result.len() as i64;
     if result.is_empty() {
-        ctx.remove(dst);
+        if ctx.remove(dst).is_some() {
+            ctx.notify(GENERIC, "del", dst);
+        }
     } else {
-        ctx.set(dst, Value::Set(result), false);
+        ctx.set(dst, Value::from(result), false);
+        ctx.notify(SET, event, dst);
     }
     Frame::Integer(n)
 }
@@ -459,7 +472,7 @@ fn cmd_sinterstore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, 
     for m in &members {
         result.insert(m, max);
     }
-    Ok(store(ctx, dst, result))
+    Ok(store(ctx, dst, result, "sinterstore"))
 }
 
 /// `SINTERCARD numkeys key [key ...] [LIMIT limit]` — the size of the intersection, at most
@@ -526,7 +539,7 @@ fn cmd_sunionstore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, 
     let dst = args.next_bytes()?;
     let keys = args.rest();
     let result = union(ctx, keys)?;
-    Ok(store(ctx, dst, result))
+    Ok(store(ctx, dst, result, "sunionstore"))
 }
 
 /// `SDIFF key [key ...]` — the members of the first set in none of the others, as a set reply.
@@ -541,7 +554,7 @@ fn cmd_sdiffstore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, O
     let dst = args.next_bytes()?;
     let keys = args.rest();
     let result = diff(ctx, keys)?;
-    Ok(store(ctx, dst, result))
+    Ok(store(ctx, dst, result, "sdiffstore"))
 }
 
 // ---------------------------------------------------------------------------------------------

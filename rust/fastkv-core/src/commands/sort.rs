@@ -18,6 +18,7 @@ use crate::command::{Args, CommandSpec, ALL_KEYS, DENYOOM, KEY1, READONLY, WRITE
 use crate::commands::zset::{c_str, strtod};
 use crate::dispatch::Ctx;
 use crate::error::OpError;
+use crate::notify::{GENERIC, LIST};
 use crate::types::{List, Value};
 use fastkv_resp::Frame;
 use std::cmp::Ordering;
@@ -139,10 +140,13 @@ fn load_elements(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> Result<(Vec<Vec<u8>>, boo
 fn store_list(ctx: &mut Ctx<'_, '_>, dst: &[u8], values: Vec<Vec<u8>>) -> Result<Frame, OpError> {
     let n = values.len();
     if values.is_empty() {
-        ctx.remove(dst);
+        if ctx.remove(dst).is_some() {
+            ctx.notify(GENERIC, "del", dst);
+        }
         return Ok(Frame::Integer(0));
     }
-    ctx.set(dst, Value::List(List::from_items(values)), false);
+    ctx.set(dst, Value::from(List::from_items(values)), false);
+    ctx.notify(LIST, "sortstore", dst);
     // Redis counts one change per stored element (`set` counted one).
     ctx.dirty += n as u64 - 1;
     Ok(Frame::Integer(n as i64))

@@ -17,6 +17,7 @@ use crate::command::{
 };
 use crate::dispatch::Ctx;
 use crate::error::OpError;
+use crate::notify::{GENERIC, STRING};
 use crate::types::ldouble::LongDouble;
 use crate::types::{Str, Value};
 use fastkv_resp::Frame;
@@ -198,9 +199,13 @@ fn set_generic(ctx: &mut Ctx<'_, '_>, req: SetRequest<'_>) -> Result<Frame, OpEr
         return Ok(old.unwrap_or(Frame::Null));
     }
     ctx.set(key, Value::Str(Str::from_bytes(value)), o.keep_ttl);
+    ctx.notify(STRING, "set", key);
     if let Some(at) = deadline {
+        ctx.notify(GENERIC, "expire", key);
         if at <= ctx.now {
+            // Redis stores the deadline and lets the key expire: the same events, at once.
             ctx.remove(key);
+            ctx.notify(crate::notify::EXPIRED, "expired", key);
         } else {
             ctx.set_expire(key, at);
         }
@@ -237,6 +242,7 @@ fn cmd_setnx(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErro
         return Ok(Frame::Integer(0));
     }
     ctx.set(key, Value::Str(Str::from_bytes(value)), false);
+    ctx.notify(STRING, "set", key);
     Ok(Frame::Integer(1))
 }
 
@@ -284,6 +290,7 @@ fn cmd_getset(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
     let value = args.next_bytes()?;
     let old = get_reply(ctx, key)?;
     ctx.set(key, Value::Str(Str::from_bytes(value)), false);
+    ctx.notify(STRING, "set", key);
     Ok(old)
 }
 
@@ -294,6 +301,7 @@ fn cmd_getdel(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
     let reply = get_reply(ctx, key)?;
     if reply != Frame::Null {
         ctx.remove(key);
+        ctx.notify(GENERIC, "del", key);
     }
     Ok(reply)
 }
@@ -315,11 +323,13 @@ fn cmd_getex(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErro
         let at = expire_deadline(kind, arg, ctx.now, "getex")?;
         if kind.is_absolute() && at <= ctx.now {
             ctx.remove(key);
+            ctx.notify(GENERIC, "del", key);
         } else {
             ctx.set_expire(key, at);
+            ctx.notify(GENERIC, "expire", key);
         }
-    } else if o.persist {
-        ctx.persist(key);
+    } else if o.persist && ctx.persist(key) {
+        ctx.notify(GENERIC, "persist", key);
     }
     Ok(reply)
 }
@@ -357,6 +367,7 @@ fn cmd_mset(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
     for pair in pairs(args, "mset")?.chunks_exact(2) {
         if let [key, value] = pair {
             ctx.set(key, Value::Str(Str::from_bytes(value)), false);
+            ctx.notify(STRING, "set", key);
         }
     }
     Ok(Frame::OK)
@@ -374,6 +385,7 @@ fn cmd_msetnx(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
     for pair in pairs.chunks_exact(2) {
         if let [key, value] = pair {
             ctx.set(key, Value::Str(Str::from_bytes(value)), false);
+            ctx.notify(STRING, "set", key);
         }
     }
     Ok(Frame::Integer(1))
@@ -394,10 +406,12 @@ fn incr_generic(ctx: &mut Ctx<'_, '_>, key: &[u8], delta: i64) -> Result<Frame, 
             let next = current.checked_add(delta).ok_or(OpError::Overflow)?;
             *s = Str::Int(next);
             ctx.dirty += 1;
+            ctx.notify(STRING, "incrby", key);
             Ok(Frame::Integer(next))
         }
         None => {
             ctx.set(key, Value::Str(Str::Int(delta)), false);
+            ctx.notify(STRING, "incrby", key);
             Ok(Frame::Integer(delta))
         }
     }
@@ -466,6 +480,7 @@ fn cmd_incrbyfloat(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, 
             ctx.set(key, Value::Str(value), false);
         }
     }
+    ctx.notify(STRING, "incrbyfloat", key);
     Ok(reply)
 }
 
@@ -482,6 +497,7 @@ fn cmd_append(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
     let current_len = match ctx.value(key) {
         None => {
             ctx.set(key, Value::Str(Str::from_bytes(tail)), false);
+            ctx.notify(STRING, "append", key);
             return Ok(Frame::Integer(len_reply(tail.len())));
         }
         Some(v) => v.as_str()?.len(),
@@ -492,6 +508,7 @@ fn cmd_append(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
         None => 0,
     };
     ctx.dirty += 1;
+    ctx.notify(STRING, "append", key);
     Ok(Frame::Integer(len_reply(new_len)))
 }
 
@@ -571,7 +588,7 @@ fn cmd_setrange(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpE
     let offset = usize::try_from(offset).map_err(|_| OpError::err("offset is out of range"))?;
     let new_len = match current_len {
         None => {
-            let mut s = Str::Raw(Vec::new());
+            let mut s = Str::Raw(Box::default());
             let n = s.set_range(offset, part);
             ctx.set(key, Value::Str(s), false);
             n
@@ -585,6 +602,7 @@ fn cmd_setrange(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpE
             n
         }
     };
+    ctx.notify(STRING, "setrange", key);
     Ok(Frame::Integer(len_reply(new_len)))
 }
 

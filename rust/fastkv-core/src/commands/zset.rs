@@ -22,6 +22,7 @@ use crate::commands::keys::parse_cursor;
 use crate::commands::list::{block_on, parse_timeout};
 use crate::dispatch::Ctx;
 use crate::error::OpError;
+use crate::notify::{GENERIC, ZSET};
 use crate::types::zset::{cmp_key, AddFlags, AddOutcome, Item, ItemRef, Limits, NanScore};
 use crate::types::{Set, Value, ZSet};
 use fastkv_resp::float::fmt_g17;
@@ -313,18 +314,22 @@ fn zset_mut<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c mut Z
 fn delete_if_empty(ctx: &mut Ctx<'_, '_>, key: &[u8]) {
     if matches!(ctx.value(key), Some(Value::ZSet(z)) if z.is_empty()) {
         ctx.remove(key);
+        ctx.notify(GENERIC, "del", key);
     }
 }
 
-/// Stores `z` at `dst` (or deletes `dst` when `z` is empty) — the STORE commands' ending.
-/// Returns the stored cardinality.
-fn store_result(ctx: &mut Ctx<'_, '_>, dst: &[u8], mut z: ZSet) -> Frame {
+/// Stores `z` at `dst` (or deletes `dst` when `z` is empty) — the STORE commands' ending;
+/// `event` is the command's keyspace event. Returns the stored cardinality.
+fn store_result(ctx: &mut Ctx<'_, '_>, dst: &[u8], mut z: ZSet, event: &str) -> Frame {
     let n = z.len();
     if n == 0 {
-        ctx.remove(dst);
+        if ctx.remove(dst).is_some() {
+            ctx.notify(GENERIC, "del", dst);
+        }
     } else {
         z.fit_encoding(limits(ctx));
-        ctx.set(dst, Value::ZSet(z), false);
+        ctx.set(dst, Value::from(z), false);
+        ctx.notify(ZSET, event, dst);
     }
     Frame::Integer(n as i64)
 }
@@ -587,7 +592,7 @@ fn zadd_generic(
             });
         }
         let first_len = pairs.first().map_or(0, |p| p.1.len());
-        ctx.set(key, Value::ZSet(ZSet::new_for(lim, first_len)), false);
+        ctx.set(key, Value::from(ZSet::new_for(lim, first_len)), false);
     }
     let Some(z) = zset_mut(ctx, key)? else {
         return Ok(Frame::Integer(0));
@@ -614,6 +619,9 @@ fn zadd_generic(
         }
     }
     ctx.dirty += (added + updated) as u64;
+    if added + updated > 0 {
+        ctx.notify(ZSET, if f.incr { "zincr" } else { "zadd" }, key);
+    }
     if added > 0 {
         // New members may serve BZPOPMIN/BZPOPMAX/BZMPOP waiters (a new key was already
         // signalled by `ctx.set`; this costs one atomic load when nobody waits).
@@ -654,6 +662,9 @@ fn cmd_zrem(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
         }
     }
     ctx.dirty += n;
+    if n > 0 {
+        ctx.notify(ZSET, "zrem", key);
+    }
     delete_if_empty(ctx, key);
     Ok(Frame::Integer(n as i64))
 }
@@ -890,7 +901,12 @@ fn zrange_generic(
             let items: Vec<Item> = z.map_or_else(Vec::new, |z| {
                 spec.select(z).map(|it| it.to_item()).collect()
             });
-            Ok(store_result(ctx, dst, ZSet::from_items_skiplist(items)))
+            Ok(store_result(
+                ctx,
+                dst,
+                ZSet::from_items_skiplist(items),
+                "zrangestore",
+            ))
         }
         None => Ok(match z {
             Some(z) => scored_reply(resp3, spec.select(z), withscores),
@@ -971,6 +987,14 @@ fn zremrange_generic(
     };
     let n = z.remove_range(lo, hi).len();
     ctx.dirty += n as u64;
+    if n > 0 {
+        let event = match rtype {
+            RangeType::Score => "zremrangebyscore",
+            RangeType::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        ctx.notify(ZSET, event, key);
+    }
     delete_if_empty(ctx, key);
     Ok(Frame::Integer(n as i64))
 }
@@ -1018,6 +1042,7 @@ pub fn op_zpop(
     };
     if !items.is_empty() {
         ctx.dirty += 1;
+        ctx.notify(ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
     }
     delete_if_empty(ctx, key);
     Ok(Some(items))
@@ -1597,7 +1622,12 @@ fn setop_generic(
         })
         .collect();
     match dst {
-        Some(dst) => Ok(store_result(ctx, dst, ZSet::from_items_skiplist(items))),
+        Some(dst) => Ok(store_result(
+            ctx,
+            dst,
+            ZSet::from_items_skiplist(items),
+            name,
+        )),
         None => {
             items.sort_by(|a, b| cmp_key(a.score, &a.member, b));
             Ok(scored_reply(

@@ -20,12 +20,18 @@ use std::io::Read;
 pub fn value_type(value: &Value) -> u8 {
     match value {
         Value::Str(_) => TYPE_STRING,
-        Value::ZSet(ZSet::Listpack(_)) => TYPE_ZSET_LISTPACK,
-        Value::ZSet(ZSet::Skiplist(_)) => TYPE_ZSET_2,
-        Value::Hash(Hash::Listpack(_)) => TYPE_HASH_LISTPACK,
-        Value::Hash(Hash::Table(_)) => TYPE_HASH,
-        Value::Set(Set::Intset(_)) => TYPE_SET_INTSET,
-        Value::Set(Set::Table(_)) => TYPE_SET,
+        Value::ZSet(z) => match **z {
+            ZSet::Listpack(_) => TYPE_ZSET_LISTPACK,
+            ZSet::Skiplist(_) => TYPE_ZSET_2,
+        },
+        Value::Hash(h) => match **h {
+            Hash::Listpack(_) => TYPE_HASH_LISTPACK,
+            Hash::Table(_) => TYPE_HASH,
+        },
+        Value::Set(s) => match **s {
+            Set::Intset(_) => TYPE_SET_INTSET,
+            Set::Table(_) => TYPE_SET,
+        },
         Value::List(_) => TYPE_LIST_QUICKLIST_2,
     }
 }
@@ -45,11 +51,11 @@ pub fn write_body(out: &mut Vec<u8>, value: &Value) {
 pub fn read_body<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<Value, RdbError> {
     match ty {
         TYPE_STRING => read_str(r).map(Value::Str),
-        TYPE_ZSET | TYPE_ZSET_2 | TYPE_ZSET_LISTPACK => read_zset(r, ty).map(Value::ZSet),
-        TYPE_HASH | TYPE_HASH_LISTPACK => read_hash(r, ty).map(Value::Hash),
-        TYPE_SET | TYPE_SET_INTSET => read_set(r, ty).map(Value::Set),
+        TYPE_ZSET | TYPE_ZSET_2 | TYPE_ZSET_LISTPACK => read_zset(r, ty).map(Value::from),
+        TYPE_HASH | TYPE_HASH_LISTPACK => read_hash(r, ty).map(Value::from),
+        TYPE_SET | TYPE_SET_INTSET => read_set(r, ty).map(Value::from),
         TYPE_LIST | TYPE_LIST_ZIPLIST | TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
-            read_list(r, ty).map(Value::List)
+            read_list(r, ty).map(Value::from)
         }
         other => Err(RdbError::UnknownType(other)),
     }
@@ -62,6 +68,7 @@ fn write_str(out: &mut Vec<u8>, s: &Str) {
         Str::Int(n) => write_int_string(out, *n),
         Str::Emb(b) => write_string(out, b),
         Str::Raw(v) => write_string(out, v),
+        Str::Long(b) => write_string(out, b),
     }
 }
 

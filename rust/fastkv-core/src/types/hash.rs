@@ -61,7 +61,7 @@ pub enum Hash {
     /// Small: field, value, field, value… in insertion order.
     Listpack(Listpack),
     /// Big: a hash table from field to value.
-    Table(Dict<Box<[u8]>>),
+    Table(Box<Dict<Box<[u8]>>>),
 }
 
 impl Default for Hash {
@@ -202,14 +202,14 @@ impl Hash {
                 let f = f.bytes();
                 d.insert_new(hash_key(&f), Box::from(&*f), Box::from(&*val.bytes()));
             }
-            *self = Hash::Table(d);
+            *self = Hash::Table(Box::new(d));
         }
     }
 
     /// A `hashtable` hash of `pairs`, as an RDB `hash` (type 4) body gives them; `None` on a
     /// duplicate field. Follow with [`Hash::fit_loaded_encoding`].
     pub fn loaded_table(pairs: Vec<(Vec<u8>, Vec<u8>)>) -> Option<Hash> {
-        Self::table_from(pairs).map(Hash::Table)
+        Self::table_from(pairs).map(|d| Hash::Table(Box::new(d)))
     }
 
     /// A `listpack` hash of `pairs`, as an RDB `hash listpack` (type 16) body gives them;
@@ -290,7 +290,7 @@ impl Clone for Hash {
                 for (f, v) in d.iter() {
                     out.insert_new(hash_key(f), f.into(), v.clone());
                 }
-                Hash::Table(out)
+                Hash::Table(Box::new(out))
             }
         }
     }

@@ -256,6 +256,10 @@ impl List {
             End::Right => self.nodes.back(),
         };
         if !edge.is_some_and(|n| self.allow_insert(n, item.len())) {
+            if self.nodes.capacity() == 0 {
+                // Most lists fit one node: one slot, not the deque's default first four.
+                self.nodes.reserve_exact(1);
+            }
             match end {
                 End::Left => self.nodes.push_front(Listpack::new()),
                 End::Right => self.nodes.push_back(Listpack::new()),

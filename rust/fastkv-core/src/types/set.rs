@@ -28,7 +28,7 @@ pub enum Set {
     /// Small and all-integer: sorted, unique.
     Intset(Vec<i64>),
     /// Everything else: a table of members.
-    Table(Dict<()>),
+    Table(Box<Dict<()>>),
 }
 
 impl Default for Set {
@@ -191,7 +191,7 @@ impl Set {
                 let m = n.to_string().into_bytes().into_boxed_slice();
                 d.insert_new(hash_key(&m), m, ());
             }
-            *self = Set::Table(d);
+            *self = Set::Table(Box::new(d));
         }
     }
 
@@ -216,7 +216,7 @@ impl Set {
             }
             d.insert_new(h, m.into_boxed_slice(), ());
         }
-        Some(Set::Table(d))
+        Some(Set::Table(Box::new(d)))
     }
 
     /// An intset of `ints`, as an RDB `intset` (type 11) body gives them; `None` unless
@@ -261,7 +261,7 @@ impl Clone for Set {
                 for (m, _) in d.iter() {
                     out.insert_new(hash_key(m), m.into(), ());
                 }
-                Set::Table(out)
+                Set::Table(Box::new(out))
             }
         }
     }

@@ -5,6 +5,10 @@
 //! - `int`: canonical decimal of an i64 (no leading zeros or '+', at most 20 chars).
 //! - `embstr`: at most [`EMBSTR_MAX`] bytes, written whole by SET-like commands.
 //! - `raw`: longer strings, and every string modified in place (APPEND, SETRANGE).
+//!
+//! Layout: a [`Str`] is 24 bytes. An `embstr` of at most [`INLINE_MAX`] bytes lives inside the
+//! enum itself ([`SmallBytes`], no heap block); a longer one is one exact-size block; a `raw`
+//! string is a boxed `Vec` (8 bytes in the enum, spare capacity for APPEND's growth).
 
 use fastkv_resp::request::parse_i64_strict;
 use std::borrow::Cow;
@@ -13,12 +17,109 @@ use std::borrow::Cow;
 /// their object header, so Redis reports them as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
 
+/// Longest byte string [`SmallBytes`] keeps inline (with its length byte and the enum's tag,
+/// 24 bytes in all).
+pub const INLINE_MAX: usize = 22;
+
+/// An immutable byte string that keeps short contents inline: up to [`INLINE_MAX`] bytes in
+/// the value itself, longer ones in one exact-size heap block. 24 bytes; derefs to `[u8]`.
+/// Used for `embstr` values and for [`crate::dict::Dict`] keys.
+#[derive(Clone)]
+pub enum SmallBytes {
+    Inline { len: u8, buf: [u8; INLINE_MAX] },
+    Heap(Box<[u8]>),
+}
+
+impl SmallBytes {
+    pub fn new(b: &[u8]) -> Self {
+        match Self::inline(b) {
+            Some(s) => s,
+            None => SmallBytes::Heap(b.into()),
+        }
+    }
+
+    fn inline(b: &[u8]) -> Option<Self> {
+        let mut buf = [0u8; INLINE_MAX];
+        buf.get_mut(..b.len())?.copy_from_slice(b);
+        Some(SmallBytes::Inline {
+            len: u8::try_from(b.len()).ok()?,
+            buf,
+        })
+    }
+
+    /// Whether the bytes live inline (no heap block).
+    pub fn is_inline(&self) -> bool {
+        matches!(self, SmallBytes::Inline { .. })
+    }
+
+    /// The bytes as a boxed slice (allocates when inline).
+    pub fn into_boxed(self) -> Box<[u8]> {
+        match self {
+            SmallBytes::Heap(b) => b,
+            inline => Box::from(&*inline),
+        }
+    }
+}
+
+impl std::ops::Deref for SmallBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            SmallBytes::Inline { len, buf } => buf.get(..*len as usize).unwrap_or(buf),
+            SmallBytes::Heap(b) => b,
+        }
+    }
+}
+
+impl AsRef<[u8]> for SmallBytes {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl From<&[u8]> for SmallBytes {
+    fn from(b: &[u8]) -> Self {
+        SmallBytes::new(b)
+    }
+}
+
+impl From<Box<[u8]>> for SmallBytes {
+    fn from(b: Box<[u8]>) -> Self {
+        Self::inline(&b).unwrap_or(SmallBytes::Heap(b))
+    }
+}
+
+impl From<Vec<u8>> for SmallBytes {
+    fn from(v: Vec<u8>) -> Self {
+        Self::inline(&v).unwrap_or_else(|| SmallBytes::Heap(v.into_boxed_slice()))
+    }
+}
+
+impl PartialEq for SmallBytes {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for SmallBytes {}
+
+impl std::fmt::Debug for SmallBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Str {
     Int(i64),
     /// Short and never modified in place.
-    Emb(Box<[u8]>),
-    Raw(Vec<u8>),
+    Emb(SmallBytes),
+    /// Modified in place: a growable buffer, boxed so that the enum stays 24 bytes (a `Vec`
+    /// is 24 on its own).
+    Raw(Box<Vec<u8>>),
+    /// Longer than [`EMBSTR_MAX`] and written whole: one exact-size block (no `Vec` header
+    /// block). Redis calls it `raw` too; the first in-place edit turns it into [`Str::Raw`].
+    Long(Box<[u8]>),
 }
 
 impl Str {
@@ -30,9 +131,9 @@ impl Str {
             }
         }
         if b.len() <= EMBSTR_MAX {
-            Str::Emb(b.into())
+            Str::Emb(SmallBytes::new(b))
         } else {
-            Str::Raw(b.to_vec())
+            Str::Long(b.into())
         }
     }
 
@@ -43,9 +144,9 @@ impl Str {
             }
         }
         if v.len() <= EMBSTR_MAX {
-            Str::Emb(v.into_boxed_slice())
+            Str::Emb(v.into())
         } else {
-            Str::Raw(v)
+            Str::Long(v.into_boxed_slice())
         }
     }
 
@@ -54,17 +155,18 @@ impl Str {
     /// `tryObjectEncoding`.
     pub fn from_computed(v: Vec<u8>) -> Str {
         if v.len() <= EMBSTR_MAX {
-            Str::Emb(v.into_boxed_slice())
+            Str::Emb(v.into())
         } else {
-            Str::Raw(v)
+            Str::Long(v.into_boxed_slice())
         }
     }
 
     pub fn as_bytes(&self) -> Cow<'_, [u8]> {
         match self {
             Str::Int(n) => Cow::Owned(n.to_string().into_bytes()),
-            Str::Emb(b) => Cow::Borrowed(b),
-            Str::Raw(v) => Cow::Borrowed(v),
+            Str::Emb(b) => Cow::Borrowed(&**b),
+            Str::Raw(v) => Cow::Borrowed(v.as_slice()),
+            Str::Long(b) => Cow::Borrowed(&**b),
         }
     }
 
@@ -77,6 +179,7 @@ impl Str {
             Str::Int(n) => decimal_len(*n),
             Str::Emb(b) => b.len(),
             Str::Raw(v) => v.len(),
+            Str::Long(b) => b.len(),
         }
     }
 
@@ -90,18 +193,21 @@ impl Str {
             Str::Int(n) => Some(*n),
             Str::Emb(b) => parse_i64_strict(b),
             Str::Raw(v) if v.len() <= 20 => parse_i64_strict(v),
-            Str::Raw(_) => None,
+            Str::Raw(_) | Str::Long(_) => None,
         }
     }
 
     /// A mutable byte buffer for in-place edits (APPEND, SETRANGE); the value becomes `raw`.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if !matches!(self, Str::Raw(_)) {
-            let v = self.to_vec();
-            *self = Str::Raw(v);
+            let v = match std::mem::replace(self, Str::Int(0)) {
+                Str::Long(b) => b.into_vec(),
+                other => other.to_vec(),
+            };
+            *self = Str::Raw(Box::new(v));
         }
         match self {
-            Str::Raw(v) => v,
+            Str::Raw(v) => v.as_mut(),
             // Just converted above.
             _ => unreachable!("string converted to raw"),
         }
@@ -132,7 +238,7 @@ impl Str {
         match self {
             Str::Int(_) => "int",
             Str::Emb(_) => "embstr",
-            Str::Raw(_) => "raw",
+            Str::Raw(_) | Str::Long(_) => "raw",
         }
     }
 }
@@ -200,6 +306,11 @@ mod tests {
         assert_eq!(Str::from_bytes(b"123"), Str::Int(123));
         assert_eq!(Str::from_bytes(b"0123").encoding_name(), "embstr");
         assert_eq!(Str::from_bytes(&[b'x'; 45]).encoding_name(), "raw");
+        let mut long = Str::from_bytes(&[b'x'; 45]);
+        assert!(matches!(long, Str::Long(_)));
+        assert_eq!(long.append(b"y"), 46);
+        assert!(matches!(long, Str::Raw(_)));
+        assert_eq!(long.encoding_name(), "raw");
         assert_eq!(Str::Int(-120).len(), 4);
         assert_eq!(Str::Int(i64::MIN).len(), 20);
         let mut s = Str::from_bytes(b"5");
