@@ -30,6 +30,7 @@ from ._fastkv import Connection as _NativeConnection
 from ._fastkv import Store
 from .client import (
     RESP3_SETS_AS_SETS,
+    _InProcessIdentity,
     _InProcessParser,
     _native_encoding,
     _no_maint_notifications,
@@ -65,7 +66,7 @@ class _AsyncInProcessParser(_InProcessParser):
         raise NotImplementedError
 
 
-class FastkvConnection(AbstractConnection):
+class FastkvConnection(_InProcessIdentity, AbstractConnection):
     """A ``redis.asyncio`` connection whose "socket" is an in-process
     :class:`fastkv._fastkv.Connection` to ``store``."""
 
@@ -77,37 +78,6 @@ class FastkvConnection(AbstractConnection):
         super().__init__(**kwargs)
         enc = self.encoder
         self._encode_natively = _native_encoding(enc.encoding, enc.encoding_errors)
-
-    @property
-    def store(self) -> Store:
-        return self._store
-
-    @property
-    def host(self) -> str:
-        return "fastkv"
-
-    @host.setter
-    def host(self, value: str) -> None:
-        pass
-
-    @property
-    def port(self) -> int:
-        return 0
-
-    def repr_pieces(self) -> list[tuple[str, Any]]:
-        pieces: list[tuple[str, Any]] = [("store", f"0x{id(self._store):x}"), ("db", self.db)]
-        if self.client_name:
-            pieces.append(("client_name", self.client_name))
-        return pieces
-
-    def _host_error(self) -> str:
-        return "fastkv in-process store"
-
-    def getpeername(self) -> str | None:
-        return None
-
-    def get_resolved_ip(self) -> str | None:
-        return None
 
     @property
     def is_connected(self) -> bool:

@@ -200,20 +200,11 @@ def _native_encoding(encoding: str, errors: str) -> bool:
     return encoding.lower() in _UTF8 and errors == "strict"
 
 
-class FastkvConnection(AbstractConnection):
-    """A redis-py connection whose "socket" is an in-process
-    :class:`fastkv._fastkv.Connection` to ``store``: ``send_command`` runs the command at once
-    and ``read_response`` returns its reply, converted as redis-py's parser would."""
+class _InProcessIdentity:
+    """What a connection says about its "peer", shared by the sync and asyncio connection
+    classes: the store it runs against, no host, no port, no socket address."""
 
-    def __init__(self, store: Store, **kwargs: Any) -> None:
-        kwargs.setdefault("parser_class", _InProcessParser)
-        _no_maint_notifications(AbstractConnection, kwargs)
-        self._store = store
-        super().__init__(**kwargs)
-        enc = self.encoder
-        self._encode_natively = _native_encoding(enc.encoding, enc.encoding_errors)
-
-    # -- identity ---------------------------------------------------------------------
+    _store: Store
 
     @property
     def store(self) -> Store:
@@ -233,9 +224,14 @@ class FastkvConnection(AbstractConnection):
         return 0
 
     def repr_pieces(self) -> list[tuple[str, Any]]:
-        pieces: list[tuple[str, Any]] = [("store", f"0x{id(self._store):x}"), ("db", self.db)]
-        if self.client_name:
-            pieces.append(("client_name", self.client_name))
+        # `db` and `client_name` belong to redis-py's connection classes, the other base.
+        pieces: list[tuple[str, Any]] = [
+            ("store", f"0x{id(self._store):x}"),
+            ("db", getattr(self, "db", 0)),
+        ]
+        name = getattr(self, "client_name", None)
+        if name:
+            pieces.append(("client_name", name))
         return pieces
 
     def _host_error(self) -> str:
@@ -246,6 +242,20 @@ class FastkvConnection(AbstractConnection):
 
     def get_resolved_ip(self) -> str | None:
         return None
+
+
+class FastkvConnection(_InProcessIdentity, AbstractConnection):
+    """A redis-py connection whose "socket" is an in-process
+    :class:`fastkv._fastkv.Connection` to ``store``: ``send_command`` runs the command at once
+    and ``read_response`` returns its reply, converted as redis-py's parser would."""
+
+    def __init__(self, store: Store, **kwargs: Any) -> None:
+        kwargs.setdefault("parser_class", _InProcessParser)
+        _no_maint_notifications(AbstractConnection, kwargs)
+        self._store = store
+        super().__init__(**kwargs)
+        enc = self.encoder
+        self._encode_natively = _native_encoding(enc.encoding, enc.encoding_errors)
 
     # -- connect / disconnect -----------------------------------------------------------
 
