@@ -265,7 +265,7 @@ pub struct Config {
     pub timeout: u64,
     pub tcp_keepalive: u64,
     pub maxclients: u64,
-    /// fastkv's own: tokio worker threads (0 = one per core).
+    /// fastkv's own: tokio worker threads (0 = one per two cores, at least one).
     pub server_threads: usize,
     pub client_query_buffer_limit: u64,
     /// normal, replica, pubsub.
