@@ -380,7 +380,10 @@ mod tests {
         assert!((40..200).contains(&small), "{small}");
         assert!((10_000..10_300).contains(&big), "{big}");
         assert_eq!(s.run(&["MEMORY", "USAGE", "nokey"]), Frame::Null);
-        assert_eq!(int(s.run(&["MEMORY", "USAGE", "big", "SAMPLES", "0"])), big);
+        // SAMPLES changes nothing for a string; the figure is measured again, and glibc may
+        // hand the copy a block of another usable size (seen: 16 bytes apart).
+        let again = int(s.run(&["MEMORY", "USAGE", "big", "SAMPLES", "0"]));
+        assert!(again.abs_diff(big) <= 64, "{again} vs {big}");
         assert_eq!(
             s.run(&["MEMORY", "USAGE", "big", "SAMPLES", "-1"]),
             err("ERR syntax error")
