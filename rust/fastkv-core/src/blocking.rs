@@ -58,8 +58,12 @@ pub struct BlockRequest {
     pub keys: Vec<Vec<u8>>,
     /// Absolute deadline in ms since the epoch; `None` waits forever (timeout 0).
     pub deadline_ms: Option<u64>,
-    /// The reply on timeout (and when the command cannot block).
+    /// The reply on timeout (and from `Engine::execute`, which cannot wait).
     pub timeout_reply: Frame,
+    /// The reply when the client may not block (inside MULTI or a script): Redis answers
+    /// BLMOVE/BRPOPLPUSH there with a null bulk, its other blocking commands with the null
+    /// array they time out with.
+    pub denied_reply: Frame,
 }
 
 /// What `Engine::execute_or_block` produced.
@@ -261,6 +265,7 @@ mod tests {
             keys: keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
             deadline_ms: None,
             timeout_reply: Frame::NullArray,
+            denied_reply: Frame::NullArray,
         }
     }
 

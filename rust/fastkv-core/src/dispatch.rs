@@ -82,37 +82,27 @@ impl Ctx<'_, '_> {
         let (db, now) = (self.client.db, self.now);
         let found = self.ks.get_noting(db, key, now, &mut self.expired_now);
         if !self.expired_now.is_empty() {
-            // Only a miss expires a key: `found` is None and borrows nothing.
-            for (db, key) in self.expired_now.drain(..) {
-                self.engine
-                    .notify(crate::notify::EXPIRED, "expired", db, &key);
-            }
+            self.engine.announce_expired(self.expired_now.drain(..));
         }
         if self.read_stats {
-            let counter = if found.is_some() {
-                &self.engine.stats.keyspace_hits
-            } else {
-                &self.engine.stats.keyspace_misses
+            let stats = &self.engine.stats;
+            match found {
+                Some(_) => stats.keyspace_hits.fetch_add(1, Ordering::Relaxed),
+                None => {
+                    self.engine
+                        .notify(crate::notify::KEY_MISS, "keymiss", db, key);
+                    stats.keyspace_misses.fetch_add(1, Ordering::Relaxed)
+                }
             };
-            counter.fetch_add(1, Ordering::Relaxed);
         }
-        let Some(e) = found else {
-            if self.read_stats {
-                self.engine
-                    .notify(crate::notify::KEY_MISS, "keymiss", db, key);
-            }
-            return None;
-        };
-        Some(e)
+        found
     }
 
     /// Announces the keys this command found expired and deleted (keyspace event `expired`),
     /// in the order it found them.
     pub fn announce_expired(&mut self) {
-        for (db, key) in std::mem::take(&mut self.ks.expired_keys) {
-            self.engine
-                .notify(crate::notify::EXPIRED, "expired", db, &key);
-        }
+        self.engine
+            .announce_expired(std::mem::take(&mut self.ks.expired_keys));
     }
 
     /// Publishes keyspace event `event` of `class` (see [`crate::notify`]) for `key` of the
@@ -595,6 +585,8 @@ impl Engine {
                     let (id, deadline_ms) = self.blocking.register(req, rerun, make());
                     Ran::Blocked { id, deadline_ms }
                 }
+                // A client that may not block (MULTI, scripts).
+                _ if ctx.client.no_block => Ran::Reply(req.denied_reply),
                 _ => Ran::Reply(req.timeout_reply),
             },
         };

@@ -54,9 +54,7 @@ pub fn active_expire_cycle(engine: &Engine) {
             checked += c;
             expired += e;
         }
-        for (db, key) in gone.into_iter().flatten() {
-            engine.notify(crate::notify::EXPIRED, "expired", db, &key);
-        }
+        engine.announce_expired(gone.into_iter().flatten());
         engine
             .stats
             .expired_keys

@@ -112,6 +112,13 @@ impl Engine {
         }
     }
 
+    /// Publishes the `expired` event of each (db, key) deleted on expiry, in order.
+    pub fn announce_expired(&self, keys: impl IntoIterator<Item = (usize, Box<[u8]>)>) {
+        for (db, key) in keys {
+            self.notify(EXPIRED, "expired", db, &key);
+        }
+    }
+
     /// Whether any event of `class` would be published (to skip building what only an event
     /// needs).
     pub fn notifies(&self, class: u32) -> bool {

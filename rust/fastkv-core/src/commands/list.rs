@@ -116,12 +116,19 @@ fn may_serve_list(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> bool {
         && (ctx.ready_key.is_none() || matches!(ctx.value(key), None | Some(Value::List(_))))
 }
 
-/// Records that the command would block on `keys` with this timeout reply.
-pub(crate) fn block_on(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]], deadline_ms: Option<u64>) -> Frame {
+/// Records that the command would block on `keys` until `deadline_ms` (a null array on
+/// timeout); `denied` is its reply where it may not block (MULTI, scripts).
+pub(crate) fn block_on(
+    ctx: &mut Ctx<'_, '_>,
+    keys: &[&[u8]],
+    deadline_ms: Option<u64>,
+    denied: Frame,
+) -> Frame {
     ctx.block = Some(BlockRequest {
         keys: keys.iter().map(|k| k.to_vec()).collect(),
         deadline_ms,
         timeout_reply: Frame::NullArray,
+        denied_reply: denied,
     });
     Frame::NullArray
 }
@@ -653,7 +660,7 @@ fn bpop_generic(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>, end: End) -> Result<
             return Ok(Frame::Array(vec![bulk(key), item]));
         }
     }
-    Ok(block_on(ctx, keys, deadline))
+    Ok(block_on(ctx, keys, deadline, Frame::NullArray))
 }
 
 /// `BLPOP key [key ...] timeout` — `[key, element]` from the first non-empty list; otherwise
@@ -682,12 +689,8 @@ fn bmove_generic(
             return Ok(reply);
         }
     }
-    if ctx.client.no_block && ctx.ready_key.is_none() {
-        // Inside MULTI or a script Redis answers a null bulk here (its other blocking
-        // commands answer a null array, as on timeout).
-        return Ok(Frame::Null);
-    }
-    Ok(block_on(ctx, &[src], deadline))
+    // Where it may not block (MULTI, scripts) Redis answers a null bulk here.
+    Ok(block_on(ctx, &[src], deadline, Frame::Null))
 }
 
 /// `BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout` — LMOVE, blocking while the
@@ -719,7 +722,7 @@ fn cmd_blmpop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
     if let Some(reply) = mpop(ctx, &m)? {
         return Ok(reply);
     }
-    Ok(block_on(ctx, m.keys, deadline))
+    Ok(block_on(ctx, m.keys, deadline, Frame::NullArray))
 }
 
 // ---------------------------------------------------------------------------------------------

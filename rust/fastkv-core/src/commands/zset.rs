@@ -1227,7 +1227,7 @@ fn bzpop_generic(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>, max: bool) -> Resul
             ]));
         }
     }
-    Ok(block_on(ctx, keys, deadline))
+    Ok(block_on(ctx, keys, deadline, Frame::NullArray))
 }
 
 /// `BZPOPMIN key [key ...] timeout` — `[key, member, score]` (the score a bulk string in
@@ -1259,7 +1259,7 @@ fn cmd_bzmpop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
             ]));
         }
     }
-    Ok(block_on(ctx, a.keys, deadline))
+    Ok(block_on(ctx, a.keys, deadline, Frame::NullArray))
 }
 
 // =============================================================================================
