@@ -1,4 +1,4 @@
-//! [`Dict`]: the chained hash table behind the keyspace (and, later, big hashes and sets).
+//! [`Dict`]: the chained hash table behind the keyspace and big hashes, sets and sorted sets.
 //!
 //! Why our own table and not `HashMap`: SCAN. Redis promises that a full SCAN returns every
 //! key present for the whole iteration, even while the table grows or shrinks between calls.
@@ -7,10 +7,32 @@
 //! after a resize, exactly the buckets that hold the not-yet-visited keys. Open-addressing
 //! tables move keys between unrelated slots on resize; a chained table with power-of-two sizes
 //! splits bucket `i` into `i` and `i + old_size`, which the cursor order already accounts for.
-//! The same bucket addressing gives O(1) random sampling (RANDOMKEY, eviction, expiry).
+//!
+//! # Layout: a dense slab with `u32` links
+//!
+//! Every entry costs what its node costs, so the node is kept as small as the data allows.
+//! Nodes do not get a heap block each (a block costs the allocator's rounding and a pointer to
+//! reach it); they live in a per-table *slab*: chunks of at most [`CHUNK`] nodes, node `i`
+//! being at offset `i % CHUNK` of chunk `i / CHUNK`. Every chunk but the last is full; the
+//! last one grows by doubling (from [`FIRST_CHUNK`] nodes), each step allocated at its exact
+//! capacity, so the spare room is bounded by half of the last chunk. A bucket is the `u32`
+//! index of its chain's first node ([`NIL`] = empty), and each node holds the `u32` index of
+//! the next one in its chain. The link lives *inside* the value ([`DictValue`]): a `u32` after
+//! a struct that ends in a `u32` field fills its padding rather than adding a padded word (the
+//! keyspace's [`crate::keyspace::Entry`] keeps its link next to its `lru`).
+//!
+//! The slab stays dense: removing node `i` moves the last node into slot `i` and repoints the
+//! link that reached it (found by rehashing the moved key and walking its chain, which is short
+//! at our load factor). So memory falls as keys are deleted — eviction, which deletes until
+//! `used_memory` is under the limit, relies on it — and a uniformly random entry is one random
+//! index (RANDOMKEY, eviction sampling, SRANDMEMBER), with no bias toward short chains.
 //!
 //! Resizing is done at once, not incrementally: the keyspace is split into many shards, so each
-//! table is a small fraction of the data and one resize is short.
+//! table is a small fraction of the data and one resize is short. It rebuilds the bucket array
+//! only; nodes stay where they are.
+//!
+//! Limits: at most `u32::MAX - 1` entries per table (indexes are `u32`): some 200 GiB of nodes
+//! in one shard or one collection, far past any memory this engine runs in.
 //!
 //! Hashes come from the caller (the keyspace hashes a key once to pick both the shard and the
 //! bucket); [`hash_key`] is the one hash function, seeded randomly per process.
@@ -24,33 +46,124 @@ pub fn hash_key(key: &[u8]) -> u64 {
     STATE.get_or_init(ahash::RandomState::new).hash_one(key)
 }
 
+/// The "no node" link: an empty bucket or the end of a chain.
+pub const NIL: u32 = u32::MAX;
+
+/// log2 of [`CHUNK`].
+const CHUNK_BITS: u32 = 10;
+/// Nodes per full slab chunk. Large enough that the chunk list is short and one chunk's
+/// allocation is amortised over many nodes (1,024 keyspace nodes are 56 KiB, under glibc's
+/// mmap threshold), small enough that the last chunk's spare room stays small next to a table
+/// of a few thousand entries.
+const CHUNK: usize = 1 << CHUNK_BITS;
+/// Capacity of a newly started chunk (a table of a few entries stays small).
+const FIRST_CHUNK: usize = 4;
+
+/// A value type a [`Dict`] can hold, and where its node keeps the chain link.
+///
+/// `Stored` is what a node holds besides the key: the value plus a `u32` link. A type whose
+/// own layout has four spare bytes (the keyspace's `Entry`) stores the link in a field of its
+/// own and is its own `Stored`; any other type is wrapped in [`Linked`] (implement the marker
+/// [`Plain`] for it).
+pub trait DictValue: Sized {
+    type Stored;
+    /// The value, stored with its link.
+    fn store(self, link: u32) -> Self::Stored;
+    /// The value, without its link.
+    fn unstore(s: Self::Stored) -> Self;
+    fn value(s: &Self::Stored) -> &Self;
+    /// The value, for the caller to modify. A type that is its own `Stored` must not let the
+    /// caller overwrite the link through it (see `Entry`).
+    fn value_mut(s: &mut Self::Stored) -> &mut Self;
+    fn link(s: &Self::Stored) -> u32;
+    fn set_link(s: &mut Self::Stored, link: u32);
+}
+
+/// Marker for value types stored in a [`Linked`] wrapper.
+pub trait Plain {}
+
+impl Plain for () {}
+impl Plain for f64 {}
+impl Plain for u32 {}
+impl Plain for Box<[u8]> {}
+
+/// A value and its chain link.
+pub struct Linked<T> {
+    val: T,
+    link: u32,
+}
+
+impl<T: Plain> DictValue for T {
+    type Stored = Linked<T>;
+
+    #[inline]
+    fn store(self, link: u32) -> Linked<T> {
+        Linked { val: self, link }
+    }
+    #[inline]
+    fn unstore(s: Linked<T>) -> T {
+        s.val
+    }
+    #[inline]
+    fn value(s: &Linked<T>) -> &T {
+        &s.val
+    }
+    #[inline]
+    fn value_mut(s: &mut Linked<T>) -> &mut T {
+        &mut s.val
+    }
+    #[inline]
+    fn link(s: &Linked<T>) -> u32 {
+        s.link
+    }
+    #[inline]
+    fn set_link(s: &mut Linked<T>, link: u32) {
+        s.link = link;
+    }
+}
+
 /// One entry. Keys of at most [`crate::types::string::INLINE_MAX`] bytes live inside the
 /// node ([`SmallBytes`]), so a short key costs no block of its own.
-struct Node<V> {
+struct Node<V: DictValue> {
     key: SmallBytes,
-    val: V,
-    next: Option<Box<Node<V>>>,
+    slot: V::Stored,
+}
+
+impl<V: DictValue> Node<V> {
+    #[inline]
+    fn next(&self) -> u32 {
+        V::link(&self.slot)
+    }
+
+    fn into_pair(self) -> (Box<[u8]>, V) {
+        (self.key.into_boxed(), V::unstore(self.slot))
+    }
 }
 
 /// A chained hash table from byte-string keys to `V`.
-pub struct Dict<V> {
-    buckets: Vec<Option<Box<Node<V>>>>,
+pub struct Dict<V: DictValue> {
+    /// Each bucket's first node ([`NIL`] = empty); a power of two in length, or empty.
+    buckets: Vec<u32>,
+    /// The slab: every chunk but the last holds exactly [`CHUNK`] nodes; the last one is not
+    /// empty. No chunks when the table is empty.
+    chunks: Vec<Vec<Node<V>>>,
     len: usize,
 }
 
 /// Smallest non-empty table (Redis's `DICT_HT_INITIAL_SIZE`).
 const INITIAL_SIZE: usize = 4;
 
-impl<V> Default for Dict<V> {
+impl<V: DictValue> Default for Dict<V> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<V> Dict<V> {
+impl<V: DictValue> Dict<V> {
     pub const fn new() -> Self {
         Dict {
             buckets: Vec::new(),
+            chunks: Vec::new(),
             len: 0,
         }
     }
@@ -68,43 +181,60 @@ impl<V> Dict<V> {
         self.buckets.len()
     }
 
+    #[inline]
     fn index(&self, hash: u64) -> usize {
-        (hash as usize) & (self.buckets.len() - 1)
+        (hash as usize) & self.buckets.len().wrapping_sub(1)
+    }
+
+    /// The first node of the bucket `hash` addresses ([`NIL`] when none).
+    #[inline]
+    fn head(&self, hash: u64) -> u32 {
+        self.buckets.get(self.index(hash)).copied().unwrap_or(NIL)
+    }
+
+    #[inline]
+    fn node(&self, i: u32) -> Option<&Node<V>> {
+        let i = i as usize;
+        self.chunks.get(i >> CHUNK_BITS)?.get(i & (CHUNK - 1))
+    }
+
+    #[inline]
+    fn node_mut(&mut self, i: u32) -> Option<&mut Node<V>> {
+        let i = i as usize;
+        self.chunks
+            .get_mut(i >> CHUNK_BITS)?
+            .get_mut(i & (CHUNK - 1))
+    }
+
+    /// The index of `key`'s node.
+    #[inline]
+    fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
+        let mut i = self.head(hash);
+        loop {
+            let node = self.node(i)?;
+            if &*node.key == key {
+                return Some(i);
+            }
+            i = node.next();
+        }
     }
 
     pub fn get(&self, hash: u64, key: &[u8]) -> Option<&V> {
-        if self.buckets.is_empty() {
-            return None;
-        }
-        let mut cur = self.buckets[self.index(hash)].as_deref();
-        while let Some(node) = cur {
-            if &*node.key == key {
-                return Some(&node.val);
-            }
-            cur = node.next.as_deref();
-        }
-        None
+        let i = self.find(hash, key)?;
+        self.node(i).map(|n| V::value(&n.slot))
     }
 
     pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut V> {
-        if self.buckets.is_empty() {
-            return None;
-        }
-        let i = self.index(hash);
-        let mut cur = self.buckets[i].as_deref_mut();
-        while let Some(node) = cur {
-            if &*node.key == key {
-                return Some(&mut node.val);
-            }
-            cur = node.next.as_deref_mut();
-        }
-        None
+        let i = self.find(hash, key)?;
+        self.node_mut(i).map(|n| V::value_mut(&mut n.slot))
     }
 
     /// Inserts or replaces; returns the previous value.
     pub fn insert(&mut self, hash: u64, key: &[u8], val: V) -> Option<V> {
-        if let Some(slot) = self.get_mut(hash, key) {
-            return Some(std::mem::replace(slot, val));
+        if let Some(node) = self.find(hash, key).and_then(|i| self.node_mut(i)) {
+            let link = node.next();
+            let old = std::mem::replace(&mut node.slot, val.store(link));
+            return Some(V::unstore(old));
         }
         self.insert_node(hash, SmallBytes::new(key), val);
         None
@@ -124,33 +254,109 @@ impl<V> Dict<V> {
         if self.len >= self.buckets.len() {
             self.resize((self.buckets.len() * 2).max(INITIAL_SIZE));
         }
-        let i = self.index(hash);
-        let next = self.buckets[i].take();
-        self.buckets[i] = Some(Box::new(Node { key, val, next }));
+        // Indexes are u32 and NIL is reserved (see the module's limits).
+        let idx = match u32::try_from(self.len) {
+            Ok(i) if i != NIL => i,
+            _ => panic!("Dict: more than {} entries in one table", NIL - 1),
+        };
+        let b = self.index(hash);
+        let head = self.buckets[b];
+        self.push(Node {
+            key,
+            slot: val.store(head),
+        });
+        self.buckets[b] = idx;
         self.len += 1;
+    }
+
+    /// Appends a node at slab index `len`.
+    fn push(&mut self, node: Node<V>) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < c.capacity().min(CHUNK) => c.push(node),
+            Some(c) if c.len() < CHUNK => {
+                // Double the last chunk, to an exact capacity (len is a power of two).
+                c.reserve_exact(c.len().max(FIRST_CHUNK));
+                c.push(node);
+            }
+            _ => {
+                let mut c = Vec::with_capacity(FIRST_CHUNK);
+                c.push(node);
+                self.chunks.push(c);
+            }
+        }
+    }
+
+    /// Removes the slab's last node (index `len - 1`), releasing the last chunk when it
+    /// empties and halving it when it is a quarter full.
+    fn pop(&mut self) -> Option<Node<V>> {
+        let c = self.chunks.last_mut()?;
+        let node = c.pop()?;
+        if c.is_empty() {
+            self.chunks.pop();
+        } else if c.capacity() > FIRST_CHUNK && c.len() * 4 <= c.capacity() {
+            c.shrink_to(c.capacity() / 2);
+        }
+        self.len -= 1;
+        Some(node)
+    }
+
+    /// Takes node `i` out of the slab; it must already be unlinked from its chain. The last
+    /// node moves into its slot, and the link that reached the last node is repointed.
+    fn take(&mut self, i: u32) -> Option<Node<V>> {
+        let last = u32::try_from(self.len.checked_sub(1)?).ok()?;
+        let moved = self.pop()?;
+        if i == last {
+            return Some(moved);
+        }
+        let b = self.index(hash_key(&moved.key));
+        let slot = self.node_mut(i)?;
+        let removed = std::mem::replace(slot, moved);
+        if self.buckets.get(b) == Some(&last) {
+            self.buckets[b] = i;
+        } else {
+            let mut at = self.buckets.get(b).copied().unwrap_or(NIL);
+            while let Some(node) = self.node_mut(at) {
+                let next = node.next();
+                if next == last {
+                    V::set_link(&mut node.slot, i);
+                    break;
+                }
+                at = next;
+            }
+        }
+        Some(removed)
+    }
+
+    /// Unlinks node `i` from bucket `b`'s chain, `prev` being the node before it ([`NIL`]
+    /// when `i` is the bucket's first).
+    fn unlink(&mut self, b: usize, prev: u32, i: u32) {
+        let next = self.node(i).map_or(NIL, Node::next);
+        if prev == NIL {
+            if let Some(head) = self.buckets.get_mut(b) {
+                *head = next;
+            }
+        } else if let Some(p) = self.node_mut(prev) {
+            V::set_link(&mut p.slot, next);
+        }
     }
 
     /// Removes a key; returns its owned key and value.
     pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<(Box<[u8]>, V)> {
-        if self.buckets.is_empty() {
-            return None;
-        }
-        let i = self.index(hash);
-        let mut link = &mut self.buckets[i];
+        let b = self.index(hash);
+        let mut prev = NIL;
+        let mut i = self.head(hash);
         loop {
-            match link {
-                None => return None,
-                Some(node) if &*node.key == key => {
-                    let mut node = link.take()?;
-                    *link = node.next.take();
-                    self.len -= 1;
-                    let out = (node.key.into_boxed(), node.val);
-                    self.maybe_shrink();
-                    return Some(out);
-                }
-                Some(node) => link = &mut node.next,
+            let node = self.node(i)?;
+            if &*node.key == key {
+                break;
             }
+            prev = i;
+            i = node.next();
         }
+        self.unlink(b, prev, i);
+        let node = self.take(i)?;
+        self.maybe_shrink();
+        Some(node.into_pair())
     }
 
     /// Keeps the entries for which `keep` is true, in bucket `bucket` only. Returns how many
@@ -160,66 +366,64 @@ impl<V> Dict<V> {
         bucket: usize,
         mut keep: impl FnMut(&[u8], &mut V) -> bool,
     ) -> usize {
-        if bucket >= self.buckets.len() {
+        let Some(&first) = self.buckets.get(bucket) else {
             return 0;
-        }
+        };
         let mut removed = 0;
-        let mut link = &mut self.buckets[bucket];
-        while link.is_some() {
-            let drop_it = match link.as_deref_mut() {
-                Some(node) => !keep(&node.key, &mut node.val),
-                None => false,
-            };
-            if drop_it {
-                if let Some(mut node) = link.take() {
-                    *link = node.next.take();
-                    removed += 1;
-                }
-            } else if let Some(node) = link {
-                link = &mut node.next;
+        let mut prev = NIL;
+        let mut i = first;
+        while let Some(node) = self.node_mut(i) {
+            let next = node.next();
+            if keep(&node.key, V::value_mut(&mut node.slot)) {
+                prev = i;
+                i = next;
+                continue;
             }
+            self.unlink(bucket, prev, i);
+            let last = (self.len - 1) as u32;
+            drop(self.take(i));
+            removed += 1;
+            // The last node now sits at `i`: rename it if the walk still refers to it.
+            if prev == last {
+                prev = i;
+            }
+            i = if next == last { i } else { next };
         }
-        self.len -= removed;
         removed
     }
 
-    /// Shrinks after a sweep removed many entries.
+    /// Shrinks the bucket array after removals (frees everything once empty).
     pub fn maybe_shrink(&mut self) {
         let size = self.buckets.len();
-        if size > INITIAL_SIZE && self.len * 8 < size {
+        if self.len == 0 {
+            if size > 0 || self.chunks.capacity() > 0 {
+                self.buckets = Vec::new();
+                self.chunks = Vec::new();
+            }
+        } else if size > INITIAL_SIZE && self.len * 8 < size {
             self.resize((self.len.next_power_of_two() * 2).max(INITIAL_SIZE));
-        } else if self.len == 0 && size > 0 {
-            self.buckets = Vec::new();
         }
     }
 
     pub fn clear(&mut self) {
-        // Drop chains iteratively: a long chain dropped recursively could overflow the stack.
-        for b in self.buckets.iter_mut() {
-            let mut cur = b.take();
-            while let Some(mut node) = cur {
-                cur = node.next.take();
-            }
-        }
         self.buckets = Vec::new();
+        self.chunks = Vec::new();
         self.len = 0;
     }
 
+    /// Rebuilds the bucket array at `new_size` buckets; nodes keep their slab indexes.
     fn resize(&mut self, new_size: usize) {
         debug_assert!(new_size.is_power_of_two());
-        let mut new_buckets: Vec<Option<Box<Node<V>>>> = Vec::with_capacity(new_size);
-        new_buckets.resize_with(new_size, || None);
+        let mut buckets = vec![NIL; new_size];
         let mask = new_size - 1;
-        for b in self.buckets.iter_mut() {
-            let mut cur = b.take();
-            while let Some(mut node) = cur {
-                cur = node.next.take();
-                let i = (hash_key(&node.key) as usize) & mask;
-                node.next = new_buckets[i].take();
-                new_buckets[i] = Some(node);
+        for (ci, chunk) in self.chunks.iter_mut().enumerate() {
+            for (off, node) in chunk.iter_mut().enumerate() {
+                let b = (hash_key(&node.key) as usize) & mask;
+                V::set_link(&mut node.slot, buckets[b]);
+                buckets[b] = ((ci << CHUNK_BITS) | off) as u32;
             }
         }
-        self.buckets = new_buckets;
+        self.buckets = buckets;
     }
 
     /// Visits one step of a SCAN: every entry of the bucket addressed by `cursor`, then returns
@@ -229,10 +433,8 @@ impl<V> Dict<V> {
             return 0;
         }
         let mask = (self.buckets.len() - 1) as u64;
-        let mut cur = self.buckets[(cursor & mask) as usize].as_deref();
-        while let Some(node) = cur {
-            f(&node.key, &node.val);
-            cur = node.next.as_deref();
+        for (k, v) in self.bucket_iter((cursor & mask) as usize) {
+            f(k, v);
         }
         // Increment the reversed cursor: high bits first, so that a resize between calls
         // neither repeats a whole pass nor skips keys.
@@ -244,62 +446,96 @@ impl<V> Dict<V> {
 
     /// The entries of bucket `i` (for sampling and sweeps).
     pub fn bucket_iter(&self, i: usize) -> impl Iterator<Item = (&[u8], &V)> {
-        let mut cur = self.buckets.get(i).and_then(|b| b.as_deref());
+        let mut cur = self.buckets.get(i).copied().unwrap_or(NIL);
         std::iter::from_fn(move || {
-            let node = cur?;
-            cur = node.next.as_deref();
-            Some((&*node.key, &node.val))
+            let node = self.node(cur)?;
+            cur = node.next();
+            Some((&*node.key, V::value(&node.slot)))
         })
     }
 
-    /// A uniformly chosen non-empty bucket's random entry, as Redis's `dictGetFairRandomKey`
-    /// approximates. `rnd` supplies random numbers.
+    /// A uniformly random entry: a random slab index, O(1). `rnd` supplies random numbers.
     pub fn random_entry(&self, mut rnd: impl FnMut() -> u64) -> Option<(&[u8], &V)> {
         if self.len == 0 {
             return None;
         }
-        let mask = self.buckets.len() - 1;
-        loop {
-            let i = (rnd() as usize) & mask;
-            let n = self.bucket_iter(i).count();
-            if n > 0 {
-                let pick = (rnd() as usize) % n;
-                return self.bucket_iter(i).nth(pick);
-            }
-        }
+        let i = (rnd() % self.len as u64) as u32;
+        self.node(i).map(|n| (&*n.key, V::value(&n.slot)))
     }
 
     /// Bytes the table itself costs beyond keys' heap bytes and values' heap data: the bucket
-    /// array and one node (key or key pointer, inline value, chain link) per entry (INFO
-    /// memory's overhead, MEMORY STATS, MEMORY USAGE).
+    /// array, the slab's nodes (key or key pointer, inline value, link) including the last
+    /// chunk's spare room, and the chunk list (INFO memory's overhead, MEMORY STATS).
     pub fn overhead_bytes(&self) -> usize {
-        self.buckets.capacity() * std::mem::size_of::<Option<Box<Node<V>>>>()
-            + self.len * Self::node_size()
+        let slots = match self.chunks.last() {
+            Some(last) => (self.chunks.len() - 1) * CHUNK + last.capacity(),
+            None => 0,
+        };
+        self.buckets.capacity() * std::mem::size_of::<u32>()
+            + slots * Self::node_size()
+            + self.chunks.capacity() * std::mem::size_of::<Vec<Node<V>>>()
     }
 
-    /// The size of one node: key (inline when short), inline value, chain link.
+    /// The size of one node: key (inline when short), inline value and link.
     pub const fn node_size() -> usize {
         std::mem::size_of::<Node<V>>()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
-        (0..self.buckets.len()).flat_map(move |i| self.bucket_iter(i))
+    /// The bytes one bucket slot costs.
+    pub const fn bucket_size() -> usize {
+        std::mem::size_of::<u32>()
     }
-}
 
-impl<V> Drop for Dict<V> {
-    fn drop(&mut self) {
-        self.clear();
+    /// Every entry, in slab order (not bucket order).
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
+        self.chunks
+            .iter()
+            .flatten()
+            .map(|n| (&*n.key, V::value(&n.slot)))
+    }
+
+    /// Checks the table's invariants (every chain reaches each node exactly once, in the
+    /// bucket its hash addresses; the slab's shape). O(n): for tests.
+    #[cfg(test)]
+    fn check(&self) {
+        let full = self.chunks.iter().rev().skip(1).all(|c| c.len() == CHUNK);
+        assert!(full, "a chunk before the last is not full");
+        assert!(self.chunks.last().is_none_or(|c| !c.is_empty()));
+        let in_slab: usize = self.chunks.iter().map(Vec::len).sum();
+        assert_eq!(in_slab, self.len);
+        let mut seen = vec![false; self.len];
+        for b in 0..self.buckets.len() {
+            let mut i = self.buckets[b];
+            while i != NIL {
+                let node = self.node(i).expect("link to a missing node");
+                assert_eq!(
+                    self.index(hash_key(&node.key)),
+                    b,
+                    "node in the wrong bucket"
+                );
+                assert!(
+                    !std::mem::replace(&mut seen[i as usize], true),
+                    "node reached twice"
+                );
+                i = node.next();
+            }
+        }
+        assert!(seen.iter().all(|s| *s), "node unreachable");
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
+    use std::collections::{HashMap, HashSet};
 
     fn put(d: &mut Dict<u32>, k: &str, v: u32) {
         d.insert(hash_key(k.as_bytes()), k.as_bytes(), v);
+    }
+
+    fn del(d: &mut Dict<u32>, k: &str) -> Option<u32> {
+        d.remove(hash_key(k.as_bytes()), k.as_bytes())
+            .map(|(_, v)| v)
     }
 
     #[test]
@@ -308,16 +544,114 @@ mod tests {
         for i in 0..1000 {
             put(&mut d, &format!("k{i}"), i);
         }
+        d.check();
         assert_eq!(d.len(), 1000);
         assert_eq!(d.get(hash_key(b"k7"), b"k7"), Some(&7));
-        assert_eq!(d.remove(hash_key(b"k7"), b"k7").map(|(_, v)| v), Some(7));
+        assert_eq!(del(&mut d, "k7"), Some(7));
         assert_eq!(d.get(hash_key(b"k7"), b"k7"), None);
+        assert_eq!(del(&mut d, "k7"), None);
         for i in 0..1000 {
-            let k = format!("k{i}");
-            d.remove(hash_key(k.as_bytes()), k.as_bytes());
+            del(&mut d, &format!("k{i}"));
+            if i % 97 == 0 {
+                d.check();
+            }
         }
         assert!(d.is_empty());
         assert_eq!(d.buckets(), 0);
+        assert_eq!(d.overhead_bytes(), 0);
+    }
+
+    #[test]
+    fn replace_keeps_the_chain() {
+        let mut d = Dict::new();
+        for i in 0..100 {
+            put(&mut d, &format!("k{i}"), i);
+        }
+        for i in 0..100 {
+            let k = format!("k{i}");
+            assert_eq!(
+                d.insert(hash_key(k.as_bytes()), k.as_bytes(), i + 1),
+                Some(i)
+            );
+        }
+        d.check();
+        for i in 0..100 {
+            let k = format!("k{i}");
+            assert_eq!(d.get(hash_key(k.as_bytes()), k.as_bytes()), Some(&(i + 1)));
+        }
+    }
+
+    /// Every key in one bucket (a constant hash): removals from the head, the middle and the
+    /// tail of one chain, with the moved last node in that same chain.
+    #[test]
+    fn swap_remove_relinks_under_collisions() {
+        // A hash that addresses bucket 0 at every table size; `take` rehashes moved keys with
+        // `hash_key`, so use keys whose real hash also lands in bucket 0 of the table size.
+        let mut d: Dict<u32> = Dict::new();
+        let mut model = HashMap::new();
+        let mut keys = Vec::new();
+        let mut n = 0u32;
+        while keys.len() < 40 {
+            let k = format!("c{n}");
+            if hash_key(k.as_bytes()) & 63 == 0 {
+                keys.push(k);
+            }
+            n += 1;
+        }
+        for (i, k) in keys.iter().enumerate() {
+            d.insert(hash_key(k.as_bytes()), k.as_bytes(), i as u32);
+            model.insert(k.clone(), i as u32);
+        }
+        d.check();
+        // Remove in an order that exercises head, tail and middle positions.
+        let order: Vec<usize> = (0..40).map(|i| (i * 17) % 40).collect();
+        for (step, &j) in order.iter().enumerate() {
+            let k = &keys[j];
+            assert_eq!(del(&mut d, k), model.remove(k));
+            d.check();
+            for (mk, mv) in &model {
+                assert_eq!(
+                    d.get(hash_key(mk.as_bytes()), mk.as_bytes()),
+                    Some(mv),
+                    "{step}"
+                );
+            }
+        }
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn random_operations_match_a_model() {
+        let mut d: Dict<u32> = Dict::new();
+        let mut model: HashMap<String, u32> = HashMap::new();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for step in 0..20_000u32 {
+            let k = format!("k{}", rnd() % 3000);
+            if rnd() % 3 == 0 {
+                assert_eq!(del(&mut d, &k), model.remove(&k));
+            } else {
+                assert_eq!(
+                    d.insert(hash_key(k.as_bytes()), k.as_bytes(), step),
+                    model.insert(k, step)
+                );
+            }
+            if step % 2000 == 0 {
+                d.check();
+            }
+        }
+        d.check();
+        assert_eq!(d.len(), model.len());
+        let got: HashMap<String, u32> = d
+            .iter()
+            .map(|(k, v)| (String::from_utf8(k.to_vec()).unwrap(), *v))
+            .collect();
+        assert_eq!(got, model);
     }
 
     #[test]
@@ -351,6 +685,39 @@ mod tests {
     }
 
     #[test]
+    fn scan_survives_shrinking() {
+        let mut d = Dict::new();
+        for i in 0..2000 {
+            put(&mut d, &format!("k{i}"), i);
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut step = 0;
+        loop {
+            cursor = d.scan_step(cursor, |k, _| {
+                seen.insert(k.to_vec());
+            });
+            // Delete the "gone" keys (not the kept k0..k99) over the first calls: the table
+            // shrinks several times and the kept keys move between slab slots.
+            if step < 40 {
+                for j in 0..50 {
+                    del(&mut d, &format!("k{}", 100 + step * 50 + j));
+                }
+            }
+            step += 1;
+            assert!(step < 100_000, "scan does not terminate");
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(d.len(), 100);
+        assert!(d.buckets() < 2048);
+        for i in 0..100 {
+            assert!(seen.contains(format!("k{i}").as_bytes()), "missed k{i}");
+        }
+    }
+
+    #[test]
     fn retain_bucket_removes() {
         let mut d = Dict::new();
         for i in 0..64 {
@@ -359,8 +726,95 @@ mod tests {
         let mut removed = 0;
         for b in 0..d.buckets() {
             removed += d.retain_bucket(b, |_, v| *v % 2 == 0);
+            d.check();
         }
         assert_eq!(removed, 32);
         assert_eq!(d.len(), 32);
+        for i in (0..64).step_by(2) {
+            let k = format!("k{i}");
+            assert_eq!(d.get(hash_key(k.as_bytes()), k.as_bytes()), Some(&i));
+        }
+    }
+
+    /// Whole chains removed by `retain_bucket` while the moved last node is in that chain.
+    #[test]
+    fn retain_bucket_under_collisions() {
+        let mut d: Dict<u32> = Dict::new();
+        let mut n = 0u32;
+        let mut count = 0;
+        while count < 30 {
+            let k = format!("c{n}");
+            if hash_key(k.as_bytes()) & 63 == 5 {
+                put(&mut d, &k, n);
+                count += 1;
+            }
+            n += 1;
+        }
+        // A few keys elsewhere, inserted last: they are the ones moved into holes.
+        for i in 0..3 {
+            put(&mut d, &format!("other{i}"), u32::MAX);
+        }
+        let b = 5 & (d.buckets() - 1);
+        let mut visited = 0;
+        let removed = d.retain_bucket(b, |_, v| {
+            visited += 1;
+            *v % 3 == 0
+        });
+        d.check();
+        assert_eq!(visited, d.bucket_iter(b).count() + removed);
+        assert!(d.bucket_iter(b).all(|(_, v)| *v % 3 == 0 || *v == u32::MAX));
+        let removed_all = d.retain_bucket(b, |_, _| false);
+        d.check();
+        assert_eq!(d.len(), 33 - removed - removed_all);
+        for i in 0..3 {
+            let k = format!("other{i}");
+            assert_eq!(d.get(hash_key(k.as_bytes()), k.as_bytes()), Some(&u32::MAX));
+        }
+    }
+
+    #[test]
+    fn random_entry_reaches_every_entry() {
+        let mut d = Dict::new();
+        assert!(d.random_entry(|| 7).is_none());
+        for i in 0..50 {
+            put(&mut d, &format!("k{i}"), i);
+        }
+        let mut n = 0u64;
+        let seen: HashSet<u32> = (0..50)
+            .filter_map(|_| {
+                n += 1;
+                d.random_entry(|| n - 1).map(|(_, v)| *v)
+            })
+            .collect();
+        assert_eq!(seen.len(), 50);
+    }
+
+    #[test]
+    fn memory_falls_after_removes() {
+        let mut d: Dict<u32> = Dict::new();
+        for i in 0..5000 {
+            put(&mut d, &format!("k{i}"), i);
+        }
+        let full = d.overhead_bytes();
+        for i in 0..4900 {
+            del(&mut d, &format!("k{i}"));
+        }
+        d.check();
+        let after = d.overhead_bytes();
+        assert!(after * 10 < full, "{after} vs {full}");
+        // The last chunk halves when a quarter full: 100 nodes in at most 256 slots; the
+        // buckets shrink below an eighth full: at most 512 for 100 keys.
+        assert!(after <= 256 * Dict::<u32>::node_size() + 512 * 4 + 8 * 24);
+        d.clear();
+        assert_eq!(d.overhead_bytes(), 0);
+    }
+
+    #[test]
+    fn node_sizes() {
+        // The link fills the padding of a value that ends in 4 spare bytes (or adds them).
+        assert_eq!(Dict::<()>::node_size(), 32);
+        assert_eq!(Dict::<u32>::node_size(), 32);
+        assert_eq!(Dict::<f64>::node_size(), 40);
+        assert_eq!(Dict::<Box<[u8]>>::node_size(), 48);
     }
 }

@@ -33,8 +33,8 @@
 //!
 //! Sampling with shards: a round picks a random shard (probing onward from it past empty ones),
 //! locks only that shard, and draws its samples from each database slice there that has
-//! candidates, through [`crate::dict::Dict::random_entry`] (a random bucket, then a random
-//! entry in it). Shards are filled evenly by the key hash, so a random shard is a fair first
+//! candidates, through [`crate::dict::Dict::random_entry`] (a uniformly random entry of the
+//! table's dense slab). Shards are filled evenly by the key hash, so a random shard is a fair first
 //! step. One shard lock per round, held for a few microseconds.
 //!
 //! # The metadata

@@ -18,7 +18,7 @@
 //! through [`Locked::get`] / [`Locked::get_mut`], which delete an expired key first (lazy
 //! expiry); [`Keyspace::sweep`] is the active cycle.
 
-use crate::dict::{hash_key, Dict};
+use crate::dict::{hash_key, Dict, DictValue, NIL};
 use crate::types::Value;
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,6 +36,50 @@ pub struct Entry {
     /// counter (8 bits), see [`crate::evict`]. Switching policy reinterprets the bits, as
     /// Redis does ("LRU and LFU data will take some time to adjust").
     pub lru: u32,
+    /// The table's chain link (the next node of this key's bucket, see [`crate::dict`]): kept
+    /// here, in what would be the padding after `lru`, so that it costs the node nothing.
+    /// Owned by the [`Dict`]: never overwrite a stored entry as a whole through a `&mut Entry`
+    /// (that would carry the new entry's link in); replace it through [`Locked::set`] /
+    /// [`Locked::insert_entry`], or carry the link over as [`Locked::set`] does.
+    link: u32,
+}
+
+// The link must fill padding, not add a word: an entry is its value plus two words.
+const _: () = assert!(std::mem::size_of::<Entry>() == std::mem::size_of::<Value>() + 16);
+// And a keyspace node is the key plus the entry, nothing else.
+const _: () = assert!(
+    Dict::<Entry>::node_size()
+        == std::mem::size_of::<crate::types::string::SmallBytes>() + std::mem::size_of::<Entry>()
+);
+
+impl DictValue for Entry {
+    type Stored = Entry;
+
+    #[inline]
+    fn store(mut self, link: u32) -> Entry {
+        self.link = link;
+        self
+    }
+    #[inline]
+    fn unstore(s: Entry) -> Entry {
+        s
+    }
+    #[inline]
+    fn value(s: &Entry) -> &Entry {
+        s
+    }
+    #[inline]
+    fn value_mut(s: &mut Entry) -> &mut Entry {
+        s
+    }
+    #[inline]
+    fn link(s: &Entry) -> u32 {
+        s.link
+    }
+    #[inline]
+    fn set_link(s: &mut Entry, link: u32) {
+        s.link = link;
+    }
 }
 
 impl Entry {
@@ -44,6 +88,7 @@ impl Entry {
             value,
             expire_at: 0,
             lru: crate::time::lru_clock(),
+            link: NIL,
         }
     }
 
@@ -412,6 +457,8 @@ impl<'a> Locked<'a> {
                 if lfu && was_live {
                     entry.lru = old.lru;
                 }
+                // The stored entry's chain link stays.
+                entry.link = old.link;
                 let old = std::mem::replace(old, entry);
                 was_live.then_some(old)
             }

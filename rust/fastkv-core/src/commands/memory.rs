@@ -11,6 +11,7 @@ use crate::dispatch::Ctx;
 use crate::error::OpError;
 use crate::keyspace::Entry;
 use crate::memory;
+use crate::types::string::INLINE_MAX;
 use crate::types::{Str, Value};
 use fastkv_resp::Frame;
 use std::sync::atomic::Ordering;
@@ -108,7 +109,8 @@ pub fn overhead(ctx: &mut Ctx<'_, '_>) -> Overhead {
 }
 
 /// `MEMORY USAGE key [SAMPLES count]` — the bytes `key` costs: its value's heap data, the key's
-/// allocation, its table node and bucket slot; null if the key does not exist.
+/// allocation (none when inline in the node), its table node and bucket slot; null if the key
+/// does not exist.
 ///
 /// The value is measured, not estimated: it is cloned under the counting allocator and the
 /// bytes the clone allocated are counted (plus a string's spare capacity, which a clone does
@@ -132,9 +134,15 @@ fn cmd_memory_usage(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame,
         return Ok(Frame::Null);
     };
     let value = value_bytes(&e.value);
-    let key_bytes = alloc_size(key.len());
-    let node = alloc_size(Dict::<Entry>::node_size());
-    let slot = std::mem::size_of::<usize>() as u64;
+    // A short key lives inside the node; a longer one has a block of its own.
+    let key_bytes = if key.len() <= INLINE_MAX {
+        0
+    } else {
+        alloc_size(key.len())
+    };
+    // The node sits in its table's slab (no block of its own), reached from a u32 bucket.
+    let node = Dict::<Entry>::node_size() as u64;
+    let slot = Dict::<Entry>::bucket_size() as u64;
     Ok(Frame::Integer(
         (value + key_bytes + node + slot)
             .try_into()
