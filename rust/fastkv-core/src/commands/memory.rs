@@ -160,8 +160,8 @@ pub fn value_bytes(v: &Value) -> u64 {
         (_, Some(n)) => n.max(0) as u64 + spare,
         (_, None) => match v {
             Value::Str(Str::Int(_)) => 0,
-            Value::Str(Str::Emb(b)) => b.len() as u64,
             Value::Str(Str::Raw(b)) => b.capacity() as u64,
+            Value::Str(s) => s.len() as u64,
             _ => 0,
         },
     }

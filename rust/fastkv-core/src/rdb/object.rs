@@ -66,9 +66,9 @@ pub fn read_body<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<Value, RdbError> 
 fn write_str(out: &mut Vec<u8>, s: &Str) {
     match s {
         Str::Int(n) => write_int_string(out, *n),
-        Str::Emb(b) => write_string(out, b),
+        Str::Inline(b) => write_string(out, b),
+        Str::Heap(b) => write_string(out, b),
         Str::Raw(v) => write_string(out, v),
-        Str::Long(b) => write_string(out, b),
     }
 }
 
