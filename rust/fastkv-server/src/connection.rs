@@ -113,7 +113,8 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut start = 0usize;
     let mut peak = 0usize;
-    let mut last_active = tokio::time::Instant::now();
+    // When the last command came (ms since the epoch), for the idle timeout.
+    let mut last_active_ms = fastkv_core::time::now_ms();
     let sink = client.sink.clone().unwrap_or_else(Sink::new);
     // The stop and timeout-change waits stay armed across turns of the loop: arming and
     // dropping tokio `watch` waits on every read cost more instructions than the GET that
@@ -125,6 +126,11 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
     // One argument vector for every command of the connection (see [`recycle`]).
     let mut spare_argv: Vec<&'static [u8]> = Vec::new();
     loop {
+        // The select below tries the socket first, so a client that keeps sending is not
+        // checked for these there.
+        if shared.is_stopping() || info.kill.is_fired() {
+            return;
+        }
         let cfg = settings(shared);
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
             inbuf.reserve(READ_CHUNK);
@@ -133,13 +139,23 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
         let idle_limit = cfg.timeout.filter(|_| client.subscriptions() == 0);
         let idle = async {
             match idle_limit {
-                Some(t) => tokio::time::sleep_until(last_active + t).await,
+                Some(t) => {
+                    let left = (last_active_ms + t.as_millis() as u64)
+                        .saturating_sub(fastkv_core::time::now_ms());
+                    tokio::time::sleep(Duration::from_millis(left)).await;
+                }
                 None => std::future::pending().await,
             }
         };
         let n = tokio::select! {
-            // Fixed order: no random start (a thread-local RNG draw per read).
+            // Fixed order: no random start (a thread-local RNG draw per read). The socket
+            // first: woken because it is readable (the usual case), the task polls nothing
+            // else.
             biased;
+            r = sock.read_buf(&mut inbuf) => match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            },
             _ = &mut stop_wait => return,
             _ = info.kill.wait() => return,
             // CONFIG SET timeout: recompute the deadline from the last command.
@@ -152,12 +168,9 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
                 return;
             }
             // Pub/sub messages for an idle client go out at once (below, after the select:
-            // the other branches' outputs must not live across that write).
+            // the other branches' outputs must not live across that write). A subscriber's
+            // pushes that come while it sends commands go out before each reply (`run_one`).
             _ = sink.wait() => PUSHES_READY,
-            r = sock.read_buf(&mut inbuf) => match r {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            },
         };
         if n == PUSHES_READY {
             if sink.is_closed()
@@ -167,7 +180,7 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
             }
             continue;
         }
-        last_active = tokio::time::Instant::now();
+        last_active_ms = fastkv_core::time::now_ms();
         stats
             .total_net_input_bytes
             .fetch_add(n as u64, Ordering::Relaxed);
@@ -175,7 +188,7 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
         {
             // Visible to CLIENT LIST while this batch runs, as Redis shows the live buffer.
             let mut s = info.state.lock();
-            s.last_interaction_ms = fastkv_core::time::now_ms();
+            s.last_interaction_ms = last_active_ms;
             s.io = IoStats {
                 qbuf: (inbuf.len() - start) as u64,
                 qbuf_free: (inbuf.capacity() - inbuf.len()) as u64,
@@ -238,7 +251,7 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
                 if client.take_reply_permission(skip) {
                     encode(&reply, client.resp3(), &mut out);
                 }
-                last_active = tokio::time::Instant::now();
+                last_active_ms = fastkv_core::time::now_ms();
             }
             if client.close_after_reply || info.kill.is_fired() {
                 close = true;
@@ -476,14 +489,22 @@ async fn flush(
     if out.is_empty() {
         return true;
     }
-    let mut stop = shared.stopping();
-    let written = tokio::select! {
-        r = sock.write_all(out) => r.is_ok(),
-        _ = stop.wait_for(|s| *s) => false,
-        _ = info.kill.wait() => false,
+    // Usually the socket takes it all at once: no future, no stop or kill wait to arm.
+    let done = match sock.try_write(out) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+        Err(_) => return false,
     };
-    if !written {
-        return false;
+    if let Some(rest) = out.get(done..).filter(|r| !r.is_empty()) {
+        let mut stop = shared.stopping();
+        let written = tokio::select! {
+            r = sock.write_all(rest) => r.is_ok(),
+            _ = stop.wait_for(|s| *s) => false,
+            _ = info.kill.wait() => false,
+        };
+        if !written {
+            return false;
+        }
     }
     shared
         .engine
