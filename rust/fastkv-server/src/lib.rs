@@ -19,6 +19,7 @@
 //! SET 396k vs 361k), because a second worker only fights the clients for the CPU.
 
 pub mod connection;
+mod gate;
 pub mod log;
 pub mod server;
 
