@@ -627,6 +627,23 @@ def test_idle_timeout_closes_client(server_factory: ServerFactory) -> None:
         assert busy.command("PING") == b"+PONG\r\n"
 
 
+def test_idle_timeout_set_at_runtime_reaches_idle_clients(server_factory: ServerFactory) -> None:
+    """CONFIG SET timeout applies to a client already idle (it counts from its last command),
+    and a lower value shortens a deadline already running."""
+    srv = server_factory()
+    with srv.raw() as idle, srv.raw() as admin:
+        assert idle.command("PING") == b"+PONG\r\n"
+        assert admin.command("CONFIG", "SET", "timeout", "100") == b"+OK\r\n"
+        assert not idle.is_closed(0.3)
+        t0 = time.monotonic()
+        assert admin.command("CONFIG", "SET", "timeout", "1") == b"+OK\r\n"
+        closed = False
+        while not closed and time.monotonic() - t0 < 5.0:
+            assert admin.command("PING") == b"+PONG\r\n"
+            closed = idle.is_closed(0.25)
+        assert closed, "idle client was not disconnected"
+
+
 # --------------------------------------------------------------------------
 # SHUTDOWN
 # --------------------------------------------------------------------------

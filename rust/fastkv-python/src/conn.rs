@@ -270,6 +270,13 @@ impl PyConnection {
                 }
                 out.into_any().unbind()
             }
+            Frame::Bulks(items) => {
+                let out = PyList::empty(py);
+                for b in items.iter() {
+                    out.append(text(b)?)?;
+                }
+                out.into_any().unbind()
+            }
             Frame::Map(pairs) if resp3 => {
                 let dict = PyDict::new(py);
                 for (k, v) in pairs {

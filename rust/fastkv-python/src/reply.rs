@@ -32,6 +32,13 @@ fn value(py: Python<'_>, frame: Frame, decode: bool) -> PyResult<Py<PyAny>> {
         Frame::Verbatim { text, .. } => bytes_or_str(py, &text, decode)?,
         Frame::Null | Frame::NullArray => py.None(),
         Frame::Array(items) | Frame::Push(items) => list(py, items, decode)?.into_any().unbind(),
+        Frame::Bulks(items) => {
+            let out = PyList::empty(py);
+            for b in items.iter() {
+                out.append(bytes_or_str(py, b, decode)?)?;
+            }
+            out.into_any().unbind()
+        }
         Frame::Set(items) => {
             let items = items
                 .into_iter()
@@ -127,6 +134,7 @@ pub(crate) fn int_bool(py: Python<'_>, frame: Frame) -> PyResult<bool> {
         Frame::Simple(s) => !s.is_empty(),
         Frame::Array(v) | Frame::Set(v) | Frame::Push(v) => !v.is_empty(),
         Frame::Map(v) => !v.is_empty(),
+        Frame::Bulks(v) => !v.is_empty(),
         Frame::Double(d) => d != 0.0,
         _ => true,
     })

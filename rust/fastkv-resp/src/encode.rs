@@ -24,6 +24,10 @@ pub fn encode(frame: &Frame, resp3: bool, out: &mut Vec<u8>) {
                 encode(f, resp3, out);
             }
         }
+        Frame::Bulks(items) => {
+            header(out, b'*', items.len());
+            out.extend_from_slice(items.encoded());
+        }
         Frame::Map(pairs) => {
             if resp3 {
                 header(out, b'%', pairs.len());
@@ -159,5 +163,23 @@ mod tests {
         };
         assert_eq!(enc(&v, true), b"=6\r\ntxt:hi\r\n");
         assert_eq!(enc(&v, false), b"$2\r\nhi\r\n");
+    }
+
+    #[test]
+    fn bulks_encode_and_compare_as_an_array_of_bulks() {
+        let items: [&[u8]; 4] = [b"a", b"", b"0123456789ab", b"x\r\ny"];
+        let flat: crate::BulkArray = items.iter().copied().collect();
+        let arr = Frame::Array(items.iter().map(|b| Frame::bulk(*b)).collect());
+        for resp3 in [false, true] {
+            assert_eq!(enc(&Frame::Bulks(flat.clone()), resp3), enc(&arr, resp3));
+        }
+        assert_eq!(Frame::Bulks(flat.clone()), arr);
+        assert_eq!(arr, Frame::Bulks(flat.clone()));
+        assert_eq!(flat.iter().collect::<Vec<_>>(), items.to_vec());
+        assert_eq!(Frame::Array(flat.to_frames()), arr);
+        assert_ne!(Frame::Bulks(flat), Frame::Array(vec![]));
+        let empty = crate::BulkArray::new();
+        assert!(empty.is_empty());
+        assert_eq!(enc(&Frame::Bulks(empty), true), b"*0\r\n");
     }
 }

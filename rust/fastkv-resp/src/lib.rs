@@ -20,5 +20,5 @@ pub mod request;
 
 pub use decode::{decode, DecodeError};
 pub use encode::encode;
-pub use frame::Frame;
+pub use frame::{BulkArray, BulkIter, Frame};
 pub use request::{parse_request, parse_request_into, Limits, Parsed, ParsedInto, ProtocolError};

@@ -23,15 +23,19 @@
 //! malformed request gets `-ERR Protocol error: ...` and closes this connection only; so does
 //! an unparsed request longer than `client-query-buffer-limit` (with a log line).
 
+use crate::gate::Gated;
 use crate::server::Shared;
 use fastkv_core::blocking::{Deliver, Outcome, WaiterId};
 use fastkv_core::client::{ClientInfo, IoStats, NetAddr};
 use fastkv_core::pubsub::Sink;
 use fastkv_core::Client;
 use fastkv_resp::{encode, parse_request_into, Frame, Limits, ParsedInto};
+use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -108,55 +112,99 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
     let engine = &shared.engine;
     let stats = &engine.stats;
     let info = client.info.clone();
-    let mut stop = shared.stopping();
     let mut inbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut start = 0usize;
     let mut peak = 0usize;
-    let mut last_active = tokio::time::Instant::now();
+    // When the last command came (ms since the epoch), for the idle timeout.
+    // (Atomics only because the task must be `Send`: one thread uses them.)
+    let last_active_ms = AtomicU64::new(fastkv_core::time::now_ms());
     let sink = client.sink.clone().unwrap_or_else(Sink::new);
-    // The stop and timeout-change waits stay armed across turns of the loop: arming and
-    // dropping tokio `watch` waits on every read cost more instructions than the GET that
-    // followed (callgrind, `redis-benchmark -P 1`).
-    let stop_wait = stop.wait_for(|s| *s);
-    tokio::pin!(stop_wait);
-    let timeout_wait = next_change(shared.timeout_changes());
-    tokio::pin!(timeout_wait);
+    // Everything but the socket, in one future that stays armed across turns of the loop and
+    // is polled only when one of its parts woke it (see [`crate::gate`]).
+    // The idle limit in ms, 0 for none.
+    let idle_limit_ms = AtomicU64::new(0);
+    let mut stop = shared.stopping();
+    let mut stop_wait = pin!(stop.wait_for(|s| *s));
+    let mut timeout_wait = pin!(next_change(shared.timeout_changes()));
+    let mut idle_sleep = pin!(tokio::time::sleep(Duration::ZERO));
+    let mut idle_armed: Option<tokio::time::Instant> = None;
+    let mut others = Gated::new(std::future::poll_fn(|cx| {
+        if stop_wait.as_mut().poll(cx).is_ready() || pin!(info.kill.wait()).poll(cx).is_ready() {
+            return Poll::Ready(Wake::End);
+        }
+        // CONFIG SET timeout: the loop recomputes the idle limit.
+        if let Poll::Ready(rx) = timeout_wait.as_mut().poll(cx) {
+            timeout_wait.set(next_change(rx));
+            return Poll::Ready(Wake::Recheck);
+        }
+        let limit_ms = idle_limit_ms.load(Ordering::Relaxed);
+        if limit_ms > 0 {
+            let deadline_ms = last_active_ms
+                .load(Ordering::Relaxed)
+                .saturating_add(limit_ms);
+            let left = deadline_ms.saturating_sub(fastkv_core::time::now_ms());
+            if left == 0 {
+                return Poll::Ready(Wake::Idle);
+            }
+            // The timer is armed at most as late as the deadline; when it fires early (the
+            // client was active since) it is armed again for the later deadline.
+            let at = tokio::time::Instant::now() + Duration::from_millis(left);
+            if idle_armed.is_none_or(|armed| armed > at) {
+                idle_sleep.as_mut().reset(at);
+                idle_armed = Some(at);
+            }
+            if idle_sleep.as_mut().poll(cx).is_ready() {
+                idle_armed = None;
+                return Poll::Ready(Wake::Recheck);
+            }
+        }
+        // Pub/sub messages for an idle client go out at once. A subscriber's pushes that come
+        // while it sends commands go out before each reply (`run_one`).
+        if pin!(sink.wait()).poll(cx).is_ready() {
+            return Poll::Ready(Wake::Pushes);
+        }
+        Poll::Pending
+    }));
     // One argument vector for every command of the connection (see [`recycle`]).
     let mut spare_argv: Vec<&'static [u8]> = Vec::new();
     loop {
+        // The select below tries the socket first, so a client that keeps sending is not
+        // checked for these there.
+        if shared.is_stopping() || info.kill.is_fired() {
+            return;
+        }
         let cfg = settings(shared);
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
             inbuf.reserve(READ_CHUNK);
         }
         // Subscribers are never closed for idleness (Redis).
-        let idle_limit = cfg.timeout.filter(|_| client.subscriptions() == 0);
-        let idle = async {
-            match idle_limit {
-                Some(t) => tokio::time::sleep_until(last_active + t).await,
-                None => std::future::pending().await,
-            }
-        };
+        let limit_ms = cfg
+            .timeout
+            .filter(|_| client.subscriptions() == 0)
+            .map_or(0, |t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX));
+        if idle_limit_ms.swap(limit_ms, Ordering::Relaxed) != limit_ms {
+            others.open();
+        }
         let n = tokio::select! {
-            // Fixed order: no random start (a thread-local RNG draw per read).
+            // Fixed order: no random start (a thread-local RNG draw per read). The socket
+            // first: woken because it is readable (the usual case), the task polls nothing
+            // else.
             biased;
-            _ = &mut stop_wait => return,
-            _ = info.kill.wait() => return,
-            // CONFIG SET timeout: recompute the deadline from the last command.
-            rx = &mut timeout_wait => {
-                timeout_wait.set(next_change(rx));
-                continue;
-            }
-            _ = idle => {
-                shared.log.verbose("Closing idle client");
-                return;
-            }
-            // Pub/sub messages for an idle client go out at once (below, after the select:
-            // the other branches' outputs must not live across that write).
-            _ = sink.wait() => PUSHES_READY,
             r = sock.read_buf(&mut inbuf) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
+            },
+            w = &mut others => match w {
+                Wake::End => return,
+                Wake::Recheck => continue,
+                Wake::Idle => {
+                    shared.log.verbose("Closing idle client");
+                    return;
+                }
+                // Written below, after the select: the other branches' outputs must not live
+                // across that write.
+                Wake::Pushes => PUSHES_READY,
             },
         };
         if n == PUSHES_READY {
@@ -167,7 +215,8 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
             }
             continue;
         }
-        last_active = tokio::time::Instant::now();
+        let now = fastkv_core::time::now_ms();
+        last_active_ms.store(now, Ordering::Relaxed);
         stats
             .total_net_input_bytes
             .fetch_add(n as u64, Ordering::Relaxed);
@@ -175,7 +224,7 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
         {
             // Visible to CLIENT LIST while this batch runs, as Redis shows the live buffer.
             let mut s = info.state.lock();
-            s.last_interaction_ms = fastkv_core::time::now_ms();
+            s.last_interaction_ms = now;
             s.io = IoStats {
                 qbuf: (inbuf.len() - start) as u64,
                 qbuf_free: (inbuf.capacity() - inbuf.len()) as u64,
@@ -238,7 +287,7 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
                 if client.take_reply_permission(skip) {
                     encode(&reply, client.resp3(), &mut out);
                 }
-                last_active = tokio::time::Instant::now();
+                last_active_ms.store(fastkv_core::time::now_ms(), Ordering::Relaxed);
             }
             if client.close_after_reply || info.kill.is_fired() {
                 close = true;
@@ -435,6 +484,18 @@ async fn next_change<T>(
     rx
 }
 
+/// What, besides its socket, wakes a connection between batches.
+enum Wake {
+    /// The server is stopping or the client was killed.
+    End,
+    /// Idle longer than `timeout`.
+    Idle,
+    /// Pub/sub pushes are queued.
+    Pushes,
+    /// The `timeout` changed or the idle timer fired early: look again.
+    Recheck,
+}
+
 /// What the main select yields when the pub/sub sink has pushes (no read returns this many
 /// bytes).
 const PUSHES_READY: usize = usize::MAX;
@@ -476,14 +537,22 @@ async fn flush(
     if out.is_empty() {
         return true;
     }
-    let mut stop = shared.stopping();
-    let written = tokio::select! {
-        r = sock.write_all(out) => r.is_ok(),
-        _ = stop.wait_for(|s| *s) => false,
-        _ = info.kill.wait() => false,
+    // Usually the socket takes it all at once: no future, no stop or kill wait to arm.
+    let done = match sock.try_write(out) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+        Err(_) => return false,
     };
-    if !written {
-        return false;
+    if let Some(rest) = out.get(done..).filter(|r| !r.is_empty()) {
+        let mut stop = shared.stopping();
+        let written = tokio::select! {
+            r = sock.write_all(rest) => r.is_ok(),
+            _ = stop.wait_for(|s| *s) => false,
+            _ = info.kill.wait() => false,
+        };
+        if !written {
+            return false;
+        }
     }
     shared
         .engine

@@ -9,6 +9,8 @@
 //!   protocol.
 //! - [`connection`]: the per-connection loop — read into a buffer, run every complete command
 //!   in it, write all replies with one write (pipelining for free).
+//! - `gate`: the connection's rare waits (stop, kill, idle, pushes) kept armed and polled only
+//!   when one of them fired, so a readable socket is all a busy connection polls.
 //! - [`log`]: Redis-style log lines.
 //!
 //! Runtime: a multi-thread tokio runtime with one worker per two cores, at least one
@@ -19,6 +21,7 @@
 //! SET 396k vs 361k), because a second worker only fights the clients for the CPU.
 
 pub mod connection;
+mod gate;
 pub mod log;
 pub mod server;
 

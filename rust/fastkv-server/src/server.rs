@@ -62,6 +62,11 @@ impl Shared {
         self.stop_tx.send_replace(true);
     }
 
+    /// Whether the server is stopping (a check, where [`Shared::stopping`] is a wait).
+    pub fn is_stopping(&self) -> bool {
+        *self.stop_tx.borrow()
+    }
+
     pub fn stopping(&self) -> watch::Receiver<bool> {
         self.stop_tx.subscribe()
     }

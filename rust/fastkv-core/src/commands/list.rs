@@ -24,7 +24,7 @@ use crate::notify::{GENERIC, LIST};
 use crate::types::ldouble::LongDouble;
 use crate::types::list::End;
 use crate::types::{List, Value};
-use fastkv_resp::Frame;
+use fastkv_resp::{BulkArray, Frame};
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -285,11 +285,15 @@ fn cmd_lrange(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
     let Some(l) = list_ref(ctx, key)? else {
         return Ok(Frame::Array(Vec::new()));
     };
-    let items = match l.clip_range(start, stop) {
-        Some(r) => l.iter_range(r).map(|e| bulk(&e)).collect(),
-        None => Vec::new(),
-    };
-    Ok(Frame::Array(items))
+    // Encoded flat as it is read: no allocation per element.
+    let mut items = BulkArray::new();
+    if let Some(r) = l.clip_range(start, stop) {
+        items = BulkArray::with_capacity(r.len(), 16);
+        for e in l.iter_range(r) {
+            items.push(&e);
+        }
+    }
+    Ok(Frame::Bulks(items))
 }
 
 /// `LINDEX key index` — the element, or null (out of range or no key). Redis looks the key up

@@ -52,6 +52,13 @@ fn to_lua(lua: &Lua, f: &Frame, resp3: bool, depth: usize) -> mlua::Result<Value
         Frame::Array(items) | Frame::Push(items) => {
             Value::Table(seq(lua, items.iter(), resp3, depth)?)
         }
+        Frame::Bulks(items) => {
+            let t = lua.create_table()?;
+            for (i, b) in items.iter().enumerate() {
+                t.raw_set(i + 1, lua.create_string(b)?)?;
+            }
+            Value::Table(t)
+        }
         Frame::Set(items) => {
             if resp3 {
                 let inner = lua.create_table()?;
