@@ -31,7 +31,7 @@ most `--attempts` runs; the next row of the same server, kind and size starts fr
 that worked). The table reports that mean; the JSON also the min, max, DBSIZE at the end and
 the number of attempts.
 
-Time: both servers keep LRU time in seconds, so the replay's speed changes
+Time: Redis keeps LRU time in seconds (fastkv in milliseconds), so the replay's speed changes
 the LRU resolution a trace sees. When one server is much slower (a debug build), pace
 both with `--rate`.
 

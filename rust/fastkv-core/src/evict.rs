@@ -20,7 +20,7 @@
 //! The eight policies are Redis's. `*-random` picks a random key (of all keys, or of keys with
 //! a TTL). The others approximate "the best key to drop" by sampling, as Redis does: each
 //! eviction samples `maxmemory-samples` keys and merges them into a small pool
-//! ([`POOL_SIZE`] = 16, Redis's `EVPOOL_SIZE`) kept sorted by a score — idle seconds for LRU,
+//! ([`POOL_SIZE`] = 16, Redis's `EVPOOL_SIZE`) kept sorted by a score — idle time for LRU,
 //! `255 - counter` for LFU (ties broken by idle time, see below), `u64::MAX - deadline` for
 //! TTL — then evicts the pool's best candidate that still exists. The pool outlives a single
 //! eviction, so good candidates found earlier compete with new samples; that is what makes 5
@@ -40,8 +40,10 @@
 //!
 //! # The metadata
 //!
-//! [`crate::keyspace::Entry::lru`] holds Redis's `robj.lru`: the access time in seconds under
-//! LRU policies (and `noeviction`, for OBJECT IDLETIME), or under LFU the 16-bit minute of the
+//! [`crate::keyspace::Entry::lru`] holds Redis's `robj.lru`: under LRU policies (and
+//! `noeviction`, for OBJECT IDLETIME) the access time in milliseconds on 32 bits, where Redis
+//! keeps seconds on 24 (see [`crate::time`]: with seconds, every key of a cache that turns
+//! over within a second looks equally old), or under LFU the 16-bit minute of the
 //! last decrement and an 8-bit logarithmic counter: a new key starts at [`LFU_INIT_VAL`], an
 //! access first decays the counter by one per `lfu-decay-time` minutes elapsed, then increments
 //! it with probability `1 / ((counter - LFU_INIT_VAL) * lfu-log-factor + 1)`.
@@ -345,7 +347,7 @@ impl Eviction {
                 self.lfu_decay_time.load(Ordering::Relaxed),
             );
         } else {
-            *lru = (now_ms / 1000) as u32;
+            *lru = crate::time::lru_clock_at(now_ms);
         }
     }
 
@@ -543,7 +545,7 @@ fn score(s: &Settings, lru: u32, expire_at: Option<u64>, now_ms: u64) -> u64 {
             ((255 - u64::from(counter)) << 32)
                 | lfu_idle_ticks(lru, now_ms).min(u64::from(u32::MAX))
         }
-        _ => u64::from(((now_ms / 1000) as u32).wrapping_sub(lru)),
+        _ => crate::time::lru_idle_ms(lru, now_ms),
     }
 }
 
@@ -1062,7 +1064,7 @@ mod tests {
             s.run(&["SET", &format!("k{i}"), "x"]);
         }
         // Age every key by 100 s, then read the first ten.
-        let old = crate::time::lru_clock().wrapping_sub(100);
+        let old = crate::time::lru_from_idle_secs(100, crate::time::now_ms());
         set_all_lru(&mut s, old);
         for i in 0..10 {
             s.run(&["GET", &format!("k{i}")]);

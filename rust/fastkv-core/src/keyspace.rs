@@ -31,7 +31,7 @@ pub struct Entry {
     /// [`Locked::set_expire`] / [`Locked::persist`], which keep the per-db counters right.
     expire_at: u64,
     /// Access metadata, Redis's `robj.lru`. Under an LRU (or no) policy: the last access time
-    /// in seconds (mod 2^32; OBJECT IDLETIME, LRU eviction). Under an LFU policy: the low 24
+    /// in ticks of [`crate::time::LRU_TICK_MS`] (mod 2^32; OBJECT IDLETIME, LRU eviction). Under an LFU policy: the low 24
     /// bits hold the last decrement time in minutes (16 bits) and the logarithmic access
     /// counter (8 bits), see [`crate::evict`]. Switching policy reinterprets the bits, as
     /// Redis does ("LRU and LFU data will take some time to adjust").
@@ -134,7 +134,7 @@ impl Keyspace {
         if self.lfu() {
             crate::evict::lfu_fresh(now_ms)
         } else {
-            (now_ms / 1000) as u32
+            crate::time::lru_clock_at(now_ms)
         }
     }
 
