@@ -700,7 +700,7 @@ def markdown(data: dict[str, Any]) -> list[str]:
             f"{kind} " + ", ".join(f"{v:.0f} B at {int(n):,} keys" for n, v in d.items())
             for kind, d in kinds.items()
         )
-        out.append(f"- {srv} bytes per key under the limit: {per}")
+        out.append(f"- {srv} bytes per key under the limit, first guess (rows iterate on): {per}")
     out += ["", *table(data), ""]
     tg = data.get("targets", [])
     if tg:
