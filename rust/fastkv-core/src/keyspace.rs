@@ -95,6 +95,9 @@ pub struct Keyspace {
     /// Whether an LFU policy is selected: new entries then start with the LFU counter's
     /// initial value and overwrites keep the old counter (set by [`crate::evict`]).
     lfu: AtomicBool,
+    /// Under LFU, the counters of recently evicted keys, which a new key of the same name
+    /// resumes from (see [`crate::evict::LfuHistory`]).
+    pub lfu_history: crate::evict::LfuHistory,
 }
 
 /// Shards per keyspace: several per core so that two commands rarely meet on one lock, few
@@ -116,6 +119,7 @@ impl Keyspace {
             shard_bits,
             databases,
             lfu: AtomicBool::new(false),
+            lfu_history: Default::default(),
         }
     }
 
@@ -394,8 +398,9 @@ impl<'a> Locked<'a> {
         keep_ttl: bool,
         now_ms: u64,
     ) -> Option<Entry> {
-        let lfu = self.ks.lfu();
-        let fresh = self.ks.fresh_lru(now_ms);
+        let ks = self.ks;
+        let lfu = ks.lfu();
+        let fresh = ks.fresh_lru(now_ms);
         let (d, h) = self.db_mut(db, key);
         let mut entry = Entry::new(value);
         entry.lru = fresh;
@@ -416,6 +421,11 @@ impl<'a> Locked<'a> {
                 was_live.then_some(old)
             }
             None => {
+                if lfu {
+                    if let Some(lru) = ks.lfu_history.resume(h, now_ms) {
+                        entry.lru = lru;
+                    }
+                }
                 d.dict.insert_new(h, key.into(), entry);
                 None
             }
