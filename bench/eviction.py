@@ -16,24 +16,28 @@ SET per distinct key that missed (value of `--value-size` bytes; under `volatile
 changes recency slightly (a key missed twice in one batch misses twice); both servers see the
 same batches. Hits are counted after a warm-up (the first tenth of each trace).
 
-Memory limit, per server, key kind (with or without TTL) and cache size, on fresh servers:
-(1) bytes per key without a limit: load as many keys as the cache should hold through a
-connection closed before measuring, (used_memory after - used_memory empty) / keys;
-(2) calibration under a limit: warm the connection's buffers with one batch, read used_memory
-U0, set maxmemory = U0 + cache_keys * (1), fill with twice that many new keys through the
-replay's own pattern (allkeys-lru): effective bytes per key = (maxmemory - U0) / DBSIZE.
-At 1,000 keys (200 KB) the connection's buffers (tens of KB, resized by the server on a timer)
-still move the keys held by about +-6%.
-Each run then starts a fresh server, warms its connection alike, reads its U0 and sets
-maxmemory = U0 + cache_keys * (2). The keys actually held at the end (DBSIZE) are reported next
-to the hit ratio, so unequal caches show.
+Cache size: both servers must hold the same number of keys (1% / 10% of the key space), but
+bytes per key under a limit are neither equal between the servers nor constant over a run:
+table sizes step with the key count (Redis: one table of 1,024 or 2,048 buckets around 1,000
+keys; fastkv: 64 shard tables), and Redis's query buffer grows past 16 KB when a pipeline
+exceeds it. So the limit is found per run, by iteration:
+(1) a first guess per server, key kind (with or without TTL) and cache size: bytes per key
+loaded without a limit, then corrected once under a limit (fill twice the cache size through
+the replay's own pattern, (maxmemory - U0) / DBSIZE); U0 = used_memory after a warm-up batch;
+(2) each row is replayed on a fresh server with maxmemory = U0 + limit, sampling DBSIZE every
+`HELD_EVERY` batches over the counted part; if the mean keys held is off the cache size by
+more than `--tolerance` (1%), the run is repeated with the limit scaled by target / held (at
+most `--attempts` runs; the next row of the same server, kind and size starts from the limit
+that worked). The table reports that mean; the JSON also the min, max, DBSIZE at the end and
+the number of attempts.
 
-Time: both servers keep LRU time in seconds, so the replay's speed changes the LRU resolution a
-trace sees. When one server is much slower (a debug build), pace both with `--rate`.
+Time: Redis keeps LRU time in seconds (fastkv in milliseconds), so the replay's speed changes
+the LRU resolution a trace sees. When one server is much slower (a debug build), pace
+both with `--rate`.
 
     python bench/eviction.py [--quick] [--fastkv-server PATH] [--servers redis,fastkv]
                              [--policies allkeys-lru,allkeys-lfu] [--traces zipf,scan]
-                             [--requests N] [--rate REQ_PER_S] [--from-json]
+                             [--requests N] [--rate REQ_PER_S] [--tolerance F] [--from-json]
 
 Prints a table and writes bench/results/eviction.json and bench/results/eviction.png. Not a
 test: nothing here fails on hit ratio. 127.0.0.1 only; every server is stopped on exit.
@@ -50,7 +54,7 @@ import socket
 import sys
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -87,6 +91,7 @@ WARMUP_FRACTION = 0.10
 LOAD_CHUNK = 1_000
 SOCKET_TIMEOUT_S = 120.0
 TARGET_SCAN_MARGIN = 0.03
+HELD_EVERY = 20  # batches between two DBSIZE samples
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,6 +293,7 @@ def key_name(i: int) -> bytes:
 # The replay's commands as templates (key id, then the value): `key:%08d` is 12 bytes for ids
 # below 10**8.
 GET_T = b"*2\r\n$3\r\nGET\r\n$12\r\nkey:%08d\r\n"
+DBSIZE_C = b"*1\r\n$6\r\nDBSIZE\r\n"
 
 
 def set_template(value: bytes, ttl: bool) -> bytes:
@@ -312,7 +318,11 @@ class RunResult:
     sets: int
     oom_errors: int
     other_errors: int
-    keys_held: int
+    keys_held: int  # DBSIZE at the end
+    keys_held_mean: float  # DBSIZE sampled over the counted part: the cache size the run had
+    keys_held_min: int
+    keys_held_max: int
+    attempts: int  # runs until keys_held_mean was within the tolerance (see replay_sized)
     evicted_keys: int
     bytes_per_key: float
     maxmemory: int
@@ -370,6 +380,7 @@ class Counts:
     sets: int = 0
     oom: int = 0
     other_errors: int = 0
+    held: list[int] = field(default_factory=list)  # DBSIZE samples over the counted part
 
 
 def prepare(c: Conn, policy: str, value: bytes, ttl: bool, batch: int) -> int:
@@ -398,10 +409,13 @@ def drive(
     ttl: bool,
     batch: int,
     rate: float = 0.0,
+    held_every: int = 0,
 ) -> Counts:
     """Replays `keys` as a cache: per batch, the GETs (pipelined with the previous batch's SETs,
     one round trip for both), then one SET per distinct key of the batch that missed. With
-    `rate` > 0, batch i is not sent before i * batch / rate seconds from the start."""
+    `rate` > 0, batch i is not sent before i * batch / rate seconds from the start. With
+    `held_every` > 0, every that many batches from `warmup` on a DBSIZE follows the GETs (same
+    round trip): the keys held over the counted part."""
     n = Counts()
     set_t = set_template(value, ttl)
     pending = b""
@@ -413,7 +427,8 @@ def drive(
             if ahead > 0:
                 time.sleep(ahead)
         chunk = keys[lo : lo + batch]
-        c.send(pending + b"".join([GET_T % k for k in chunk]))
+        probe = held_every > 0 and lo >= warmup and chunk and (lo // batch) % held_every == 0
+        c.send(pending + b"".join([GET_T % k for k in chunk]) + (DBSIZE_C if probe else b""))
         for _ in range(pending_sets):
             r = c.reply()
             if isinstance(r, RespError):
@@ -435,6 +450,11 @@ def drive(
                 if k < keyspace:
                     n.counted_hot += 1
                     n.hits_hot += hit
+        if probe:
+            held = c.reply()
+            if not isinstance(held, int):
+                raise RuntimeError(f"DBSIZE: {held!r}")
+            n.held.append(held)
         pending = b"".join([set_t % k for k in missed])
         pending_sets = len(missed)
         n.sets += pending_sets
@@ -468,25 +488,27 @@ def replay(
     keyspace: int,
     size: str,
     cache_keys: int,
-    bytes_per_key: float,
+    limit: int,
     policy: str,
     value: bytes,
     batch: int,
     rate: float,
 ) -> RunResult:
+    """One replay on a fresh server with maxmemory = baseline + `limit`."""
     ttl = policy.startswith("volatile-")
     warmup = int(len(trace.keys) * WARMUP_FRACTION)
     with running_server(server, cmd) as srv, Conn(srv.port) as c:
         u0 = prepare(c, policy, value, ttl, batch)
-        maxmemory = int(u0 + cache_keys * bytes_per_key)
+        maxmemory = u0 + limit
         c.call("CONFIG", "SET", "maxmemory", maxmemory)
         t0 = time.monotonic()
-        n = drive(c, trace.keys, keyspace, warmup, value, ttl, batch, rate)
+        n = drive(c, trace.keys, keyspace, warmup, value, ttl, batch, rate, HELD_EVERY)
         elapsed = time.monotonic() - t0
         dbsize = c.call("DBSIZE")
         evicted = int(c.info("stats").get("evicted_keys", "0"))
         u1 = c.used_memory()
     scan_keys = any(k >= keyspace for k in trace.keys)
+    held = n.held or ([int(dbsize)] if isinstance(dbsize, int) else [0])
     return RunResult(
         trace=trace.name,
         size=size,
@@ -502,7 +524,11 @@ def replay(
         other_errors=n.other_errors,
         keys_held=int(dbsize) if isinstance(dbsize, int) else -1,
         evicted_keys=evicted,
-        bytes_per_key=round(bytes_per_key, 2),
+        keys_held_mean=round(sum(held) / len(held), 1),
+        keys_held_min=min(held),
+        keys_held_max=max(held),
+        attempts=1,
+        bytes_per_key=round(limit / cache_keys, 2),
         maxmemory=maxmemory,
         used_memory_start=u0,
         used_memory_end=u1,
@@ -511,12 +537,55 @@ def replay(
     )
 
 
+def replay_sized(
+    server: str,
+    cmd: list[str],
+    trace: Trace,
+    keyspace: int,
+    size: str,
+    cache_keys: int,
+    limit: int,
+    policy: str,
+    value: bytes,
+    batch: int,
+    rate: float,
+    tolerance: float,
+    attempts: int,
+) -> RunResult:
+    """Replays until the mean keys held over the counted part is within `tolerance` of
+    `cache_keys`: each attempt is a full run on a fresh server, and the next one scales the
+    limit by target / held. Returns the closest attempt (normally the last)."""
+    best: RunResult | None = None
+    for i in range(max(1, attempts)):
+        r = replay(
+            server, cmd, trace, keyspace, size, cache_keys, limit, policy, value, batch, rate
+        )
+        r.attempts = i + 1
+        off = abs(r.keys_held_mean - cache_keys)
+        if best is None or off < abs(best.keys_held_mean - cache_keys):
+            best = r
+        if off <= tolerance * cache_keys or r.keys_held_mean <= 0:
+            break
+        limit = round(limit * cache_keys / r.keys_held_mean)
+    if best is None:
+        raise RuntimeError("no replay ran")
+    best.attempts = i + 1
+    return best
+
+
 # ---------------------------------------------------------------------------------------------
 # Report.
 
 
 def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.1f}"
+
+
+def _held(r: dict[str, Any] | None) -> str:
+    """Keys held: the mean over the counted part (older results: DBSIZE at the end)."""
+    if not r:
+        return "-"
+    return f"{r.get('keys_held_mean', r['keys_held']):,.0f}"
 
 
 def _index(data: dict[str, Any]) -> dict[tuple[str, str, str, str], dict[str, Any]]:
@@ -576,7 +645,7 @@ def table(data: dict[str, Any]) -> list[str]:
     ref = data.get("exact_lru", {})
     out = [
         "| trace | cache | policy | Redis hit % | fastkv hit % | fastkv - Redis | keys held "
-        "Redis / fastkv | OOM errors Redis / fastkv | req/s Redis / fastkv |",
+        "Redis / fastkv (mean) | OOM errors Redis / fastkv | req/s Redis / fastkv |",
         "|---|---|---|--:|--:|--:|--:|--:|--:|",
     ]
     for trace in TRACES:
@@ -595,7 +664,7 @@ def table(data: dict[str, Any]) -> list[str]:
                 out.append(
                     f"| {trace} | {size} | {policy} | {_pct(r['hit_ratio']) if r else '-'} "
                     f"| {_pct(f['hit_ratio']) if f else '-'} | {diff} "
-                    f"| {r['keys_held'] if r else '-'} / {f['keys_held'] if f else '-'} "
+                    f"| {_held(r)} / {_held(f)} "
                     f"| {r['oom_errors'] if r else '-'} / {f['oom_errors'] if f else '-'} "
                     f"| {r['requests_per_s'] if r else '-'} / {f['requests_per_s'] if f else '-'} |"
                 )
@@ -618,8 +687,8 @@ def markdown(data: dict[str, Any]) -> list[str]:
         f"keys, values of {cfg['value_size']} B, batches of {cfg['batch']} GETs then one SET "
         f"per missed key (`EX {TTL_S}` under volatile-*), maxmemory-samples {SAMPLES}; hit "
         f"ratio over the last {1 - WARMUP_FRACTION:.0%} of each trace. maxmemory = baseline + "
-        "cache keys x bytes per key calibrated under a limit (per server); keys held = DBSIZE "
-        "at the end. "
+        "a limit found per row by repeating the run until the keys held (DBSIZE sampled over "
+        f"the counted part, mean) are within {cfg.get('tolerance', 0.01):.0%} of the cache size. "
         + (f"Replay paced at {cfg['rate']:,.0f} requests/s. " if cfg.get("rate") else "")
         + f"fastkv-server: `{cfg['fastkv_server']}`.",
         "",
@@ -631,7 +700,7 @@ def markdown(data: dict[str, Any]) -> list[str]:
             f"{kind} " + ", ".join(f"{v:.0f} B at {int(n):,} keys" for n, v in d.items())
             for kind, d in kinds.items()
         )
-        out.append(f"- {srv} bytes per key under the limit: {per}")
+        out.append(f"- {srv} bytes per key under the limit, first guess (rows iterate on): {per}")
     out += ["", *table(data), ""]
     tg = data.get("targets", [])
     if tg:
@@ -741,6 +810,16 @@ def main(argv: list[str] | None = None) -> int:
         "alike when one is much slower (a debug build)",
     )
     ap.add_argument("--value-size", type=int, default=100)
+    ap.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.01,
+        help="keys held (mean over the counted part) may differ from the cache size by this\n"
+        "fraction; a run outside it is repeated with maxmemory scaled (default 0.01)",
+    )
+    ap.add_argument(
+        "--attempts", type=int, default=5, help="runs per row at most to reach the tolerance"
+    )
     ap.add_argument("--sizes", default="0.01,0.1", help="cache sizes, fractions of the key space")
     ap.add_argument("--servers", default=",".join(SERVERS))
     ap.add_argument("--policies", default=",".join(POLICIES))
@@ -811,31 +890,42 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
     runs: list[RunResult] = []
-    header = f"{'trace':6} {'size':4} {'server':7} {'policy':16} {'hit%':>6} {'keys':>7} {'OOM':>7}"
+    # The limit that gave the target cache size last, per (server, key kind, cache keys): the
+    # next run of the same kind starts from it.
+    limits: dict[tuple[str, str, int], int] = {}
+    header = (
+        f"{'trace':6} {'size':4} {'server':7} {'policy':16} {'hit%':>6} {'held':>8} {'end':>7} "
+        f"{'OOM':>7} tries"
+    )
     print(header)
     for t in traces.values():
         for size, cap in sizes.items():
             for srv in servers:
                 for policy in redis_policies if srv == "redis" else policies:
                     kind = "ttl" if policy.startswith("volatile-") else "plain"
-                    r = replay(
+                    start = limits.get((srv, kind, cap), round(cap * eff_bpk[srv][kind][cap]))
+                    r = replay_sized(
                         srv,
                         cmds[srv],
                         t,
                         keyspace,
                         size,
                         cap,
-                        eff_bpk[srv][kind][cap],
+                        start,
                         policy,
                         value,
                         a.batch,
                         a.rate,
+                        a.tolerance,
+                        a.attempts,
                     )
+                    if policy != "noeviction":
+                        limits[(srv, kind, cap)] = r.maxmemory - r.used_memory_start
                     runs.append(r)
                     print(
                         f"{t.name:6} {size:4} {srv:7} {policy:16} {100 * r.hit_ratio:6.1f} "
-                        f"{r.keys_held:7,} {r.oom_errors:7,}  ({r.elapsed_s:.1f} s, "
-                        f"{r.requests_per_s:,} req/s)",
+                        f"{r.keys_held_mean:8,.0f} {r.keys_held:7,} {r.oom_errors:7,} "
+                        f"{r.attempts:5}  ({r.elapsed_s:.1f} s, {r.requests_per_s:,} req/s)",
                         flush=True,
                     )
             ref = exact[f"{t.name}/{size}"]
@@ -860,6 +950,9 @@ def main(argv: list[str] | None = None) -> int:
             "warmup_fraction": WARMUP_FRACTION,
             "fastkv_server": " ".join(cmds.get("fastkv", [])),
             "quick": a.quick,
+            "tolerance": a.tolerance,
+            "attempts": a.attempts,
+            "held_every_batches": HELD_EVERY,
         },
         "traces": {
             t.name: {"name": t.name, "description": t.description, "requests": len(t.keys)}

@@ -31,7 +31,7 @@ pub struct Entry {
     /// [`Locked::set_expire`] / [`Locked::persist`], which keep the per-db counters right.
     expire_at: u64,
     /// Access metadata, Redis's `robj.lru`. Under an LRU (or no) policy: the last access time
-    /// in seconds (mod 2^32; OBJECT IDLETIME, LRU eviction). Under an LFU policy: the low 24
+    /// in ticks of [`crate::time::LRU_TICK_MS`] (mod 2^32; OBJECT IDLETIME, LRU eviction). Under an LFU policy: the low 24
     /// bits hold the last decrement time in minutes (16 bits) and the logarithmic access
     /// counter (8 bits), see [`crate::evict`]. Switching policy reinterprets the bits, as
     /// Redis does ("LRU and LFU data will take some time to adjust").
@@ -140,6 +140,9 @@ pub struct Keyspace {
     /// Whether an LFU policy is selected: new entries then start with the LFU counter's
     /// initial value and overwrites keep the old counter (set by [`crate::evict`]).
     lfu: AtomicBool,
+    /// Under LFU, the counters of recently evicted keys, which a new key of the same name
+    /// resumes from (see [`crate::evict::LfuHistory`]).
+    pub lfu_history: crate::evict::LfuHistory,
 }
 
 /// Shards per keyspace: several per core so that two commands rarely meet on one lock, few
@@ -161,6 +164,7 @@ impl Keyspace {
             shard_bits,
             databases,
             lfu: AtomicBool::new(false),
+            lfu_history: Default::default(),
         }
     }
 
@@ -179,7 +183,7 @@ impl Keyspace {
         if self.lfu() {
             crate::evict::lfu_fresh(now_ms)
         } else {
-            (now_ms / 1000) as u32
+            crate::time::lru_clock_at(now_ms)
         }
     }
 
@@ -439,8 +443,9 @@ impl<'a> Locked<'a> {
         keep_ttl: bool,
         now_ms: u64,
     ) -> Option<Entry> {
-        let lfu = self.ks.lfu();
-        let fresh = self.ks.fresh_lru(now_ms);
+        let ks = self.ks;
+        let lfu = ks.lfu();
+        let fresh = ks.fresh_lru(now_ms);
         let (d, h) = self.db_mut(db, key);
         let mut entry = Entry::new(value);
         entry.lru = fresh;
@@ -463,6 +468,11 @@ impl<'a> Locked<'a> {
                 was_live.then_some(old)
             }
             None => {
+                if lfu {
+                    if let Some(lru) = ks.lfu_history.resume(h, now_ms) {
+                        entry.lru = lru;
+                    }
+                }
                 d.dict.insert_new(h, key.into(), entry);
                 None
             }

@@ -629,8 +629,8 @@ fn cmd_object_idletime(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Fra
     if lfu_policy(ctx) {
         return Err(OpError::err(LFU_SELECTED));
     }
-    let idle = ((now / 1000) as u32).wrapping_sub(lru);
-    Ok(Frame::Integer(i64::from(idle)))
+    let idle = crate::time::lru_idle_secs(lru, now);
+    Ok(Frame::Integer(i64::try_from(idle).unwrap_or(i64::MAX)))
 }
 
 /// `OBJECT REFCOUNT key` — 1, or INT_MAX for the small integers Redis shares; null if the key
@@ -767,8 +767,7 @@ fn cmd_restore(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpEr
             entry.lru = (crate::evict::lfu_fresh(now) & !0xFF) | freq.min(255);
         }
     } else if let Some(idle) = idle {
-        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
-        entry.lru = ((now / 1000) as u32).saturating_sub(idle);
+        entry.lru = crate::time::lru_from_idle_secs(u64::try_from(idle).unwrap_or(0), now);
     }
     ctx.insert_entry(db, key, entry);
     ctx.dirty += 1;

@@ -227,7 +227,7 @@ pub fn load_file(engine: &Engine, path: &Path) -> Result<Option<LoadStats>, Stri
                     value.fit_loaded_encoding(&config);
                     let mut entry = Entry::with_expire(value, deadline);
                     if let Some(idle) = k.idle_s {
-                        entry.lru = (now / 1000).saturating_sub(idle) as u32;
+                        entry.lru = crate::time::lru_from_idle_secs(idle, now);
                     }
                     if ks.insert_entry(db, &k.key, entry, now).is_some() {
                         return Err(format!(

@@ -508,12 +508,9 @@ fn str_serialized_len(s: &Str) -> usize {
 const SHARED_INTEGERS: i64 = 10_000;
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
-/// Redis's LRU clock has 24 bits of seconds.
-const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
-
 /// `DEBUG OBJECT key` — Redis's one-line description of the value.
 fn debug_object(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> Result<Frame, OpError> {
-    let now_lru = crate::time::lru_clock();
+    let now = crate::time::now_ms();
     let entry = ctx.get(key).ok_or(OpError::NoSuchKey)?;
     let addr: *const crate::keyspace::Entry = entry;
     let refcount = match &entry.value {
@@ -527,8 +524,8 @@ fn debug_object(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> Result<Frame, OpError> {
             "Value at:{addr:p} refcount:{refcount} encoding:{} serializedlength:{serialized} \
              lru:{} lru_seconds_idle:{}",
             entry.value.encoding_name(),
-            entry.lru & LRU_CLOCK_MAX,
-            now_lru.wrapping_sub(entry.lru),
+            crate::time::lru_secs24(entry.lru, now),
+            crate::time::lru_idle_secs(entry.lru, now),
         )
         .into(),
     ))
