@@ -451,14 +451,18 @@ impl PyStore {
         if get {
             return self.to_py(py, frame);
         }
-        // redis-py's parse_set_result: None stays None, otherwise `== "OK"`.
-        match reply::check(py, frame)? {
-            Frame::Null | Frame::NullArray => Ok(py.None()),
-            other => Ok(PyBool::new(py, reply::bool_ok(py, other)?)
-                .to_owned()
-                .into_any()
-                .unbind()),
-        }
+        set_result(py, frame)
+    }
+}
+
+/// redis-py's parse_set_result for SET without GET: None stays None, otherwise `== "OK"`.
+fn set_result(py: Python<'_>, frame: Frame) -> PyResult<Py<PyAny>> {
+    match reply::check(py, frame)? {
+        Frame::Null | Frame::NullArray => Ok(py.None()),
+        other => Ok(PyBool::new(py, reply::bool_ok(py, other)?)
+            .to_owned()
+            .into_any()
+            .unbind()),
     }
 }
 
@@ -631,6 +635,19 @@ impl PyStore {
         exat: Option<&Bound<'_, PyAny>>,
         pxat: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
+        let plain = !(nx || xx || keepttl || get)
+            && ex.is_none()
+            && px.is_none()
+            && exat.is_none()
+            && pxat.is_none();
+        if plain {
+            // `set(k, v)`, the loop case: no option to check or encode.
+            let (key, val) = (Arg::new(name)?, Arg::new(value)?);
+            return set_result(
+                py,
+                self.run_prepared(py, self.hot.set, &[b"SET", &key, &val]),
+            );
+        }
         self.set_generic(py, name, value, ex, px, nx, xx, keepttl, get, exat, pxat)
     }
 
@@ -1226,7 +1243,10 @@ impl PyStore {
         value: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let (key, val) = (Arg::new(name)?, Arg::new(value)?);
-        reply::check(py, self.run(py, &[b"SET", &key, &val]))?;
+        reply::check(
+            py,
+            self.run_prepared(py, self.hot.set, &[b"SET", &key, &val]),
+        )?;
         Ok(())
     }
 
