@@ -75,6 +75,8 @@ pub struct Client {
     pub subs: Option<crate::pubsub::Subscription>,
     /// MULTI's queue and the WATCHed keys (see [`crate::watch`]); dropping it unwatches.
     pub tx: crate::watch::TxState,
+    /// Runs of `fast` commands, for timing one in [`crate::dispatch::FAST_TIMING_SAMPLE`].
+    pub(crate) fast_runs: u32,
 }
 
 impl Client {
@@ -104,6 +106,7 @@ impl Client {
             sink: None,
             subs: None,
             tx: Default::default(),
+            fast_runs: 0,
         }
     }
 

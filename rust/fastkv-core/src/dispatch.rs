@@ -8,8 +8,8 @@
 
 use crate::blocking::{BlockRequest, Deliver, Outcome, Rerun, WaiterId};
 use crate::client::Client;
-use crate::command::{Args, CommandSpec, ALL_KEYS, DENYOOM, READONLY};
-use crate::engine::Engine;
+use crate::command::{Args, CommandSpec, ALL_KEYS, DENYOOM, FAST, READONLY};
+use crate::engine::{Engine, Prepared};
 use crate::error::OpError;
 use crate::keyspace::{Entry, Locked};
 use crate::types::{Collection, Value};
@@ -46,11 +46,45 @@ pub struct Ctx<'a, 'k> {
     watching: bool,
     written: Vec<(usize, Vec<u8>)>,
     noted: u64,
+    /// The hash of the command's key argument, when the dispatcher computed it to pick the
+    /// shard to lock: lookups of that argument reuse it.
+    key_hint: Option<KeyHint>,
+}
+
+/// A command's key argument, by address and length, and its hash.
+///
+/// Why the address identifies the bytes: the hint is taken from the command's `argv`, which
+/// is borrowed (immutable) for longer than the [`Ctx`] lives. While it lives, a non-empty
+/// slice with the same address and length *is* that argument — no other live object starts
+/// there — and every empty slice hashes alike. So a lookup whose key matches the hint may use
+/// its hash; any other key is hashed as usual.
+#[derive(Clone, Copy)]
+struct KeyHint {
+    addr: usize,
+    len: usize,
+    hash: u64,
+}
+
+impl KeyHint {
+    fn of(key: &[u8]) -> Self {
+        KeyHint {
+            addr: key.as_ptr() as usize,
+            len: key.len(),
+            hash: crate::dict::hash_key(key),
+        }
+    }
 }
 
 impl Ctx<'_, '_> {
     pub fn db(&self) -> usize {
         self.client.db
+    }
+
+    /// The hash of `key` if the dispatcher already computed it (see [`KeyHint`]).
+    #[inline]
+    fn hinted_hash(&self, key: &[u8]) -> Option<u64> {
+        let hint = self.key_hint?;
+        (hint.addr == key.as_ptr() as usize && hint.len == key.len()).then_some(hint.hash)
     }
 
     /// WATCH: notes that `key` of `db` was written, accounting for `counted` of `dirty`'s
@@ -80,7 +114,12 @@ impl Ctx<'_, '_> {
     /// keyspace hit or miss, and a miss raises the `keymiss` event.
     pub fn peek(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let (db, now) = (self.client.db, self.now);
-        let found = self.ks.get_noting(db, key, now, &mut self.expired_now);
+        let found = match self.hinted_hash(key) {
+            Some(h) => self
+                .ks
+                .get_noting_hashed(db, key, h, now, &mut self.expired_now),
+            None => self.ks.get_noting(db, key, now, &mut self.expired_now),
+        };
         if !self.expired_now.is_empty() {
             self.engine.announce_expired(self.expired_now.drain(..));
         }
@@ -190,7 +229,10 @@ impl Ctx<'_, '_> {
         self.dirty += 1;
         self.note_write(db, key, 1);
         let wakes = may_wake(&value);
-        let old = self.ks.set(db, key, value, keep_ttl, now);
+        let old = match self.hinted_hash(key) {
+            Some(h) => self.ks.set_hashed(db, key, h, value, keep_ttl, now),
+            None => self.ks.set(db, key, value, keep_ttl, now),
+        };
         if old.is_none() {
             self.notify(crate::notify::NEW, "new", key);
         }
@@ -261,6 +303,53 @@ impl Engine {
         }
     }
 
+    /// [`Engine::execute`] for a command resolved once with [`Engine::prepared`]: the same
+    /// checks, counters and reply, without looking the name up. `argv[0]` is still the name
+    /// (MULTI queues the command line as given).
+    pub fn execute_prepared(&self, client: &mut Client, cmd: Prepared, argv: &[&[u8]]) -> Frame {
+        let ran = match self.admit(client, cmd, argv) {
+            Ok((cmd, start)) => self.run_frame(cmd, client, argv, start, Park::Never),
+            Err(reply) => Ran::Reply(reply),
+        };
+        let reply = match ran {
+            Ran::Reply(f) => f,
+            Ran::Blocked { .. } | Ran::WouldBlock => Frame::NullArray,
+        };
+        if let Frame::Error(line) = &reply {
+            self.stats.count_error(line);
+        }
+        reply
+    }
+
+    /// [`Engine::execute_prepared`] with `handler` in place of the row's handler, for a front
+    /// end that wants the reply in another shape than a [`Frame`] (the embedded API copies a
+    /// GET's value out of the keyspace without building a bulk frame first). `handler` must
+    /// have the row's semantics: the core offers such variants beside the commands (see
+    /// [`crate::commands::string::get_with`]). Everything else is the dispatcher's usual
+    /// path: checks, locking, counters, expiry and keyspace events, WATCH.
+    ///
+    /// `Err` is the reply when the handler did not run (refused, queued in MULTI) or failed
+    /// (its error as a frame, counted as error replies are).
+    pub fn execute_prepared_with<T>(
+        &self,
+        client: &mut Client,
+        cmd: Prepared,
+        argv: &[&[u8]],
+        handler: impl FnOnce(&mut Ctx<'_, '_>, &mut Args<'_>) -> Result<T, OpError>,
+    ) -> Result<T, Frame> {
+        let out = match self.admit(client, cmd, argv) {
+            Ok((cmd, start)) => match self.run(cmd, client, argv, start, Park::Never, handler) {
+                Ran::Reply(r) => r,
+                Ran::Blocked { .. } | Ran::WouldBlock => Err(Frame::NullArray),
+            },
+            Err(reply) => Err(reply),
+        };
+        if let Err(Frame::Error(line)) = &out {
+            self.stats.count_error(line);
+        }
+        out
+    }
+
     /// Like [`Engine::execute`], but a blocking command that finds nothing (BLPOP on empty
     /// lists...) may block: it is registered as a waiter and `Outcome::Blocked` returned. Its
     /// reply will be handed to the callback `waker` makes (called only when blocking), from
@@ -281,7 +370,10 @@ impl Engine {
     }
 
     fn execute_parked(&self, client: &mut Client, argv: &[&[u8]], park: Park<'_>) -> Ran {
-        let ran = self.execute_counted(client, argv, park);
+        let ran = match self.prepare(client, argv) {
+            Ok((cmd, start)) => self.run_frame(cmd, client, argv, start, park),
+            Err(reply) => Ran::Reply(reply),
+        };
         if let Ran::Reply(Frame::Error(line)) = &ran {
             self.stats.count_error(line);
         }
@@ -328,59 +420,74 @@ impl Engine {
         client.proto = rr.proto;
         client.no_block = true;
         let argv: Vec<&[u8]> = rr.argv.iter().map(Vec::as_slice).collect();
-        let spec = self.command(argv.first()?)?;
-        let (spec, start) = self.resolve_subcommand(spec, &argv).ok()?;
-        match self.run(spec, &mut client, &argv, start, Park::Rerun(key, ready)) {
+        let cmd = self.prepared(argv.first()?)?;
+        let (cmd, start) = self.resolve_subcommand(cmd, &argv).ok()?;
+        match self.run_frame(cmd, &mut client, &argv, start, Park::Rerun(key, ready)) {
             Ran::Reply(f) => Some(f),
             Ran::Blocked { .. } | Ran::WouldBlock => None,
         }
     }
 
-    fn execute_counted(&self, client: &mut Client, argv: &[&[u8]], park: Park<'_>) -> Ran {
-        match self.prepare(client, argv) {
-            Ok((spec, args_start)) => {
-                let ran = self.run(spec, client, argv, args_start, park);
-                // PING in RESP2 subscriber mode answers ["pong", message] (Redis).
-                match ran {
-                    Ran::Reply(f) if spec.name == "ping" && in_subscriber_mode(client) => {
-                        Ran::Reply(crate::commands::pubsub::subscriber_pong(f))
-                    }
-                    ran => ran,
-                }
+    /// Runs an admitted command with its row's handler; the reply as one frame.
+    fn run_frame(
+        &self,
+        cmd: Prepared,
+        client: &mut Client,
+        argv: &[&[u8]],
+        start: usize,
+        park: Park<'_>,
+    ) -> Ran {
+        let ran = match self.run(cmd, client, argv, start, park, cmd.spec.handler) {
+            Ran::Reply(Ok(f) | Err(f)) => Ran::Reply(f),
+            Ran::Blocked { id, deadline_ms } => Ran::Blocked { id, deadline_ms },
+            Ran::WouldBlock => Ran::WouldBlock,
+        };
+        // PING in RESP2 subscriber mode answers ["pong", message] (Redis).
+        match ran {
+            Ran::Reply(f) if in_subscriber_mode(client) && cmd.spec.name == "ping" => {
+                Ran::Reply(crate::commands::pubsub::subscriber_pong(f))
             }
-            Err(reply) => Ran::Reply(reply),
+            ran => ran,
         }
     }
 
-    /// Finds the command's row (and subcommand row) and checks its arity, counting the call:
-    /// everything the dispatcher does before locking. `Err` is the reply of a refused command.
-    fn prepare(
-        &self,
-        client: &mut Client,
-        argv: &[&[u8]],
-    ) -> Result<(&'static CommandSpec, usize), Frame> {
+    /// Finds the command's row (and subcommand row) and admits it: everything the dispatcher
+    /// does before locking. `Err` is the reply of a refused command.
+    fn prepare(&self, client: &mut Client, argv: &[&[u8]]) -> Result<(Prepared, usize), Frame> {
         let Some(&name) = argv.first() else {
             return Err(Frame::error("ERR empty command"));
         };
-        let Some(spec) = self.command(name) else {
+        let Some(cmd) = self.prepared(name) else {
             // Inside MULTI, a refused command makes EXEC fail (EXECABORT).
             client.tx.flag_error();
             return Err(unknown_command(argv));
         };
-        let (spec, args_start) = match self.resolve_subcommand(spec, argv) {
+        self.admit(client, cmd, argv)
+    }
+
+    /// Checks a command whose row is known: subcommand and arity, subscriber mode, MULTI
+    /// queuing; counts the call. `Err` is the reply of a refused (or queued) command.
+    fn admit(
+        &self,
+        client: &mut Client,
+        cmd: Prepared,
+        argv: &[&[u8]],
+    ) -> Result<(Prepared, usize), Frame> {
+        let (cmd, args_start) = match self.resolve_subcommand(cmd, argv) {
             Ok(found) => found,
             Err(e) => {
                 client.tx.flag_error();
-                if let Some(st) = self.cmdstat(spec) {
+                if let Some(st) = self.prepared_stat(cmd) {
                     st.rejected.fetch_add(1, Ordering::Relaxed);
                 }
                 return Err(e.into());
             }
         };
+        let spec = cmd.spec;
         // RESP2 subscriber mode: only (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET.
         if in_subscriber_mode(client) {
             if let Some(refusal) = crate::commands::pubsub::subscriber_mode_refusal(spec) {
-                if let Some(st) = self.cmdstat(spec) {
+                if let Some(st) = self.prepared_stat(cmd) {
                     st.rejected.fetch_add(1, Ordering::Relaxed);
                 }
                 return Err(refusal);
@@ -407,25 +514,37 @@ impl Engine {
             .fetch_add(1, Ordering::Relaxed);
         // CLIENT LIST's `cmd=` (published by the front end, not here: no lock per command).
         client.last_cmd = spec.name;
-        Ok((spec, args_start))
+        Ok((cmd, args_start))
     }
 
     /// Picks the subcommand row for container commands, checking arity.
+    #[inline]
     fn resolve_subcommand(
         &self,
-        spec: &'static CommandSpec,
+        cmd: Prepared,
         argv: &[&[u8]],
-    ) -> Result<(&'static CommandSpec, usize), OpError> {
+    ) -> Result<(Prepared, usize), OpError> {
+        let spec = cmd.spec;
         if spec.subcommands.is_empty() {
             if !spec.arity_ok(argv.len()) {
                 return Err(OpError::Arity(spec.name.to_string()));
             }
-            return Ok((spec, 1));
+            return Ok((cmd, 1));
         }
+        self.resolve_container(cmd, argv)
+    }
+
+    /// [`Engine::resolve_subcommand`] for a container (CONFIG, CLIENT, OBJECT...).
+    fn resolve_container(
+        &self,
+        cmd: Prepared,
+        argv: &[&[u8]],
+    ) -> Result<(Prepared, usize), OpError> {
+        let spec = cmd.spec;
         let Some(sub) = argv.get(1) else {
             // A container whose arity allows no subcommand (COMMAND) runs its own handler.
             if spec.arity_ok(argv.len()) {
-                return Ok((spec, 1));
+                return Ok((cmd, 1));
             }
             return Err(OpError::Arity(spec.name.to_string()));
         };
@@ -434,7 +553,7 @@ impl Engine {
             short.as_bytes().eq_ignore_ascii_case(sub)
         });
         match found {
-            Some(s) if s.arity_ok(argv.len()) => Ok((s, 2)),
+            Some(s) if s.arity_ok(argv.len()) => Ok((self.prepared_row(s), 2)),
             Some(s) => Err(OpError::Arity(s.name.to_string())),
             None => Err(OpError::msg(format!(
                 "unknown subcommand '{}'. Try {} HELP.",
@@ -444,14 +563,18 @@ impl Engine {
         }
     }
 
-    fn run(
+    /// Runs an admitted command with `handler` (the row's, or a typed variant of it): the
+    /// memory and busy-script checks, then its shards locked for the handler.
+    fn run<T>(
         &self,
-        spec: &'static CommandSpec,
+        cmd: Prepared,
         client: &mut Client,
         argv: &[&[u8]],
         args_start: usize,
         park: Park<'_>,
-    ) -> Ran {
+        handler: impl FnOnce(&mut Ctx<'_, '_>, &mut Args<'_>) -> Result<T, OpError>,
+    ) -> Ran<Result<T, Frame>> {
+        let spec = cmd.spec;
         // maxmemory: evict before locking (eviction takes shard locks one at a time); refuse a
         // command that may grow memory when nothing can be evicted (see [`crate::evict`]).
         // A blocked client's re-run is not a new command (Redis serves it without the check).
@@ -459,21 +582,27 @@ impl Engine {
             && self.evict.check(self) == crate::evict::Outcome::Fail
             && spec.has(DENYOOM)
         {
-            return Ran::Reply(Frame::error(crate::evict::OOM_ERROR));
+            return Ran::Reply(Err(Frame::error(crate::evict::OOM_ERROR)));
         }
         // A script is running: wait for it, or answer -BUSY once it has run too long. Never
         // while holding a shard lock (none is held here).
         if !matches!(park, Park::Rerun(..)) && !spec.has(crate::command::ALLOW_BUSY) {
             if let Some(busy) = crate::scripting::wait_not_busy(self) {
-                return Ran::Reply(busy);
+                return Ran::Reply(Err(busy));
             }
         }
+        let mut hint = None;
         let ks = if spec.has(ALL_KEYS) {
             self.keyspace.lock_all()
         } else if spec.has(crate::command::LOCKS_ITSELF) {
             self.keyspace.lock(&[])
+        } else if let Some(key) = single_key(spec, argv) {
+            // The commonest case: one key, hashed once for its shard and its lookups.
+            let h = KeyHint::of(key);
+            hint = Some(h);
+            self.keyspace.lock(&[self.keyspace.shard_of_hash(h.hash)])
         } else if spec.keys_fn.is_none() {
-            // The common case, without allocating (hot path: see bench/).
+            // Without allocating (hot path: see bench/).
             self.keyspace.lock_keys(
                 spec.key_positions(argv.len())
                     .filter_map(|i| argv.get(i).copied()),
@@ -484,7 +613,9 @@ impl Engine {
                 .lock_keys(idx.iter().filter_map(|&i| argv.get(i).copied()))
         };
         let mut ready = Vec::new();
-        let (ran, ks) = self.run_locked(spec, client, argv, args_start, park, ks, None, &mut ready);
+        let (ran, ks) = self.run_locked(
+            cmd, client, argv, args_start, park, ks, None, hint, &mut ready, handler,
+        );
         drop(ks);
         if !ready.is_empty() {
             self.serve_ready(ready);
@@ -497,21 +628,31 @@ impl Engine {
     /// a waiter's re-run, whose round takes them): the caller serves them once it has let go
     /// of every lock. `now` overrides the command's clock (a script's frozen time).
     #[allow(clippy::too_many_arguments)]
-    fn run_locked<'k>(
+    fn run_locked<'k, T>(
         &'k self,
-        spec: &'static CommandSpec,
+        cmd: Prepared,
         client: &mut Client,
         argv: &[&[u8]],
         args_start: usize,
         mut park: Park<'_>,
         ks: Locked<'k>,
         now: Option<u64>,
+        key_hint: Option<KeyHint>,
         ready: &mut Vec<(usize, Vec<u8>)>,
-    ) -> (Ran, Locked<'k>) {
+        handler: impl FnOnce(&mut Ctx<'_, '_>, &mut Args<'_>) -> Result<T, OpError>,
+    ) -> (Ran<Result<T, Frame>>, Locked<'k>) {
+        let spec = cmd.spec;
         // One wall-clock read gives both the command's clock and the start of its
-        // commandstats duration (a second read ends it): clock reads are a visible share of
-        // a GET. A clock stepping back makes the duration 0, never negative.
+        // commandstats duration. A second read ends the duration, but only for the runs that
+        // are timed: a clock read costs about as much as a whole fast command (see
+        // [`FAST_TIMING_SAMPLE`]). A clock stepping back makes the duration 0, never negative.
         let started_us = crate::time::now_us();
+        let timed = if spec.has(FAST) {
+            client.fast_runs = client.fast_runs.wrapping_add(1);
+            client.fast_runs % FAST_TIMING_SAMPLE == 1
+        } else {
+            true
+        };
         let mut ctx = Ctx {
             engine: self,
             client,
@@ -529,24 +670,25 @@ impl Engine {
             watching: self.watches.active(),
             written: Vec::new(),
             noted: 0,
+            key_hint,
         };
         let mut args = Args::new(argv, args_start);
-        let result = (spec.handler)(&mut ctx, &mut args);
+        let result = handler(&mut ctx, &mut args);
         if !ctx.ks.expired_keys.is_empty() {
             ctx.announce_expired();
         }
-        if let Some(st) = self.cmdstat(spec) {
+        if let Some(st) = self.prepared_stat(cmd) {
             st.calls.fetch_add(1, Ordering::Relaxed);
-            let usec = crate::time::now_us().saturating_sub(started_us);
-            st.usec.fetch_add(usec, Ordering::Relaxed);
+            if timed {
+                let usec = crate::time::now_us().saturating_sub(started_us);
+                st.usec.fetch_add(usec, Ordering::Relaxed);
+                st.timed.fetch_add(1, Ordering::Relaxed);
+            }
             if result.is_err() {
                 st.failed.fetch_add(1, Ordering::Relaxed);
             }
         }
-        let reply = match result {
-            Ok(f) => f,
-            Err(e) => e.into(),
-        };
+        let reply = result.map_err(Frame::from);
         if ctx.ks.expired > 0 {
             self.stats
                 .expired_keys
@@ -586,8 +728,8 @@ impl Engine {
                     Ran::Blocked { id, deadline_ms }
                 }
                 // A client that may not block (MULTI, scripts).
-                _ if ctx.client.no_block => Ran::Reply(req.denied_reply),
-                _ => Ran::Reply(req.timeout_reply),
+                _ if ctx.client.no_block => Ran::Reply(Err(req.denied_reply)),
+                _ => Ran::Reply(Err(req.timeout_reply)),
             },
         };
         let made_ready = std::mem::take(&mut ctx.ready);
@@ -600,6 +742,12 @@ impl Engine {
             }
         }
         (ran, ks)
+    }
+
+    /// A row reached otherwise than by name (a subcommand), with its counters.
+    fn prepared_row(&self, spec: &'static CommandSpec) -> Prepared {
+        let stat = self.cmdstat_index(spec).unwrap_or(usize::MAX);
+        Prepared { spec, stat }
     }
 }
 
@@ -635,23 +783,25 @@ impl<'e> Atomic<'e> {
         let engine = self.engine;
         let ran = match engine.prepare(client, argv) {
             Err(reply) => reply,
-            Ok((spec, start)) => {
+            Ok((cmd, start)) => {
                 let Some(ks) = self.ks.take() else {
                     return Frame::error("ERR internal error: locks released");
                 };
                 let (ran, ks) = engine.run_locked(
-                    spec,
+                    cmd,
                     client,
                     argv,
                     start,
                     Park::Never,
                     ks,
                     self.now,
+                    None,
                     &mut self.ready,
+                    cmd.spec.handler,
                 );
                 self.ks = Some(ks);
                 match ran {
-                    Ran::Reply(f) => f,
+                    Ran::Reply(Ok(f) | Err(f)) => f,
                     Ran::Blocked { .. } | Ran::WouldBlock => Frame::NullArray,
                 }
             }
@@ -714,14 +864,29 @@ enum Park<'p> {
 }
 
 /// What one run produced.
-enum Ran {
-    Reply(Frame),
+enum Ran<R = Frame> {
+    Reply(R),
     Blocked {
         id: WaiterId,
         deadline_ms: Option<u64>,
     },
     /// A re-run that found nothing.
     WouldBlock,
+}
+
+/// A `fast` command (O(1) or O(log N)) has its commandstats duration measured on one run in
+/// this many of each client's: the rest skip the second clock read, which costs about as
+/// much as the command (CmdStat::usec_total scales the timed runs to all).
+pub const FAST_TIMING_SAMPLE: u32 = 16;
+
+/// The key of a command with exactly one key position (GET, SET, INCR, HSET, ZADD...), if
+/// present: the dispatcher hashes it once for locking and lookups.
+fn single_key<'a>(spec: &CommandSpec, argv: &[&'a [u8]]) -> Option<&'a [u8]> {
+    let k = spec.keys;
+    if k.first <= 0 || k.last != k.first || spec.keys_fn.is_some() {
+        return None;
+    }
+    argv.get(usize::try_from(k.first).ok()?).copied()
 }
 
 /// A RESP2 client with subscriptions (RESP3 clients mix pushes and replies freely).

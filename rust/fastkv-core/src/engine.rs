@@ -41,11 +41,32 @@ pub struct Stats {
 #[derive(Default)]
 pub struct CmdStat {
     pub calls: AtomicU64,
+    /// Microseconds spent in the runs that were timed (see `timed`).
     pub usec: AtomicU64,
+    /// Runs whose duration was measured: every run of a command that is not `fast`, and one
+    /// in [`crate::dispatch::FAST_TIMING_SAMPLE`] runs of a `fast` one per client (reading
+    /// the clock costs more than a fast command itself).
+    pub timed: AtomicU64,
     /// Refused before running (arity).
     pub rejected: AtomicU64,
     /// Ran and answered an error.
     pub failed: AtomicU64,
+}
+
+impl CmdStat {
+    /// INFO's `usec`: the time of the timed runs scaled to every call (exact when every run
+    /// was timed; for a `fast` command an unbiased estimate, as the per-run microsecond
+    /// truncation already made it).
+    pub fn usec_total(&self) -> u64 {
+        let usec = self.usec.load(Ordering::Relaxed);
+        let timed = self.timed.load(Ordering::Relaxed);
+        let calls = self.calls.load(Ordering::Relaxed);
+        if timed == 0 || timed >= calls {
+            return usec;
+        }
+        let scaled = u128::from(usec) * u128::from(calls) / u128::from(timed);
+        u64::try_from(scaled).unwrap_or(u64::MAX)
+    }
 }
 
 impl Stats {
@@ -82,6 +103,25 @@ impl Stats {
     }
 }
 
+/// A command row resolved once, with the place of its counters: the embedded API resolves
+/// one per method when a store is made, and runs it with [`Engine::execute_prepared`], which
+/// skips the name lookup (a hash of the name per call) but keeps every check the dispatcher
+/// makes. Every engine numbers its counters alike (one per row of the static tables, in table
+/// order), so a handle is valid with any engine.
+#[derive(Clone, Copy)]
+pub struct Prepared {
+    pub(crate) spec: &'static CommandSpec,
+    /// Index of the row's counters in the engine's `cmdstats`.
+    pub(crate) stat: usize,
+}
+
+impl Prepared {
+    /// The command's row.
+    pub fn spec(&self) -> &'static CommandSpec {
+        self.spec
+    }
+}
+
 /// How SHUTDOWN asked the server to stop.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ShutdownRequest {
@@ -102,11 +142,15 @@ pub struct Engine {
     pub start_ms: u64,
     /// 40 hex characters, random per process (INFO run_id).
     pub run_id: String,
-    /// Name -> row. Looked up once per command: ahash, not the default SipHash (which cost
-    /// more than the rest of a GET's dispatch in callgrind).
-    table: HashMap<Vec<u8>, &'static CommandSpec, ahash::RandomState>,
-    /// INFO commandstats, per command row (keyed by the row's address: rows are statics).
-    cmdstats: HashMap<usize, CmdStat, ahash::RandomState>,
+    /// Name -> row and its counters. Looked up once per command: ahash, not the default
+    /// SipHash (which cost more than the rest of a GET's dispatch in callgrind). The embedded
+    /// API resolves its rows once instead (see [`Prepared`]).
+    table: HashMap<Vec<u8>, Prepared, ahash::RandomState>,
+    /// INFO commandstats: one entry per command row, subcommands included.
+    cmdstats: Box<[CmdStat]>,
+    /// Row address (rows are statics) -> its index in `cmdstats`: for rows reached otherwise
+    /// than by name (subcommands, INFO).
+    cmdstat_index: HashMap<usize, usize, ahash::RandomState>,
     /// Every live client (CLIENT LIST/KILL, INFO clients).
     clients: Arc<Registry>,
     /// Fired by SHUTDOWN; network servers await it and stop.
@@ -134,6 +178,23 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(config: Config) -> Arc<Engine> {
+        let rows: Vec<&'static CommandSpec> = commands::FAMILIES
+            .iter()
+            .flat_map(|f| f.iter())
+            .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+            .collect();
+        let cmdstat_index: HashMap<usize, usize, ahash::RandomState> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (c as *const CommandSpec as usize, i))
+            .collect();
+        let table = commands::table()
+            .into_iter()
+            .filter_map(|(name, spec)| {
+                let stat = *cmdstat_index.get(&(spec as *const CommandSpec as usize))?;
+                Some((name, Prepared { spec, stat }))
+            })
+            .collect();
         let engine = Arc::new(Engine {
             keyspace: Keyspace::new(config.databases, DEFAULT_SHARD_BITS),
             config: RwLock::new(config),
@@ -142,13 +203,9 @@ impl Engine {
             next_client_id: AtomicU64::new(1),
             start_ms: crate::time::now_ms(),
             run_id: random_run_id(),
-            table: commands::table().into_iter().collect(),
-            cmdstats: commands::FAMILIES
-                .iter()
-                .flat_map(|f| f.iter())
-                .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
-                .map(|c| (c as *const CommandSpec as usize, CmdStat::default()))
-                .collect(),
+            table,
+            cmdstats: rows.iter().map(|_| CmdStat::default()).collect(),
+            cmdstat_index,
             clients: Arc::new(Registry::default()),
             shutdown: Signal::default(),
             shutdown_request: parking_lot::Mutex::new(None),
@@ -213,6 +270,11 @@ impl Engine {
 
     /// The command named `name` (any case).
     pub fn command(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        self.prepared(name).map(|p| p.spec)
+    }
+
+    /// The command named `name` (any case), resolved for repeated runs: see [`Prepared`].
+    pub fn prepared(&self, name: &[u8]) -> Option<Prepared> {
         if name.len() > 64 {
             return None;
         }
@@ -253,10 +315,21 @@ impl Engine {
         }
     }
 
-    /// Every top-level command.
     /// The counters of a command row.
     pub fn cmdstat(&self, spec: &'static CommandSpec) -> Option<&CmdStat> {
-        self.cmdstats.get(&(spec as *const CommandSpec as usize))
+        self.cmdstats.get(self.cmdstat_index(spec)?)
+    }
+
+    /// Where a row's counters are in `cmdstats`.
+    pub(crate) fn cmdstat_index(&self, spec: &'static CommandSpec) -> Option<usize> {
+        self.cmdstat_index
+            .get(&(spec as *const CommandSpec as usize))
+            .copied()
+    }
+
+    /// The counters of a resolved command, without hashing.
+    pub(crate) fn prepared_stat(&self, cmd: Prepared) -> Option<&CmdStat> {
+        self.cmdstats.get(cmd.stat)
     }
 
     /// Every command row with its counters, subcommands included.
@@ -266,8 +339,9 @@ impl Engine {
             .filter_map(move |c| self.cmdstat(c).map(|st| (c, st)))
     }
 
+    /// Every top-level command.
     pub fn commands(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
-        self.table.values().copied()
+        self.table.values().map(|p| p.spec)
     }
 }
 

@@ -94,7 +94,7 @@ fn commandstats(out: &mut Info, engine: &Engine) {
             (
                 c.name,
                 get(&st.calls),
-                get(&st.usec),
+                st.usec_total(),
                 get(&st.rejected),
                 get(&st.failed),
             )

@@ -418,7 +418,19 @@ impl<'a> Locked<'a> {
         now_ms: u64,
         sink: &mut ExpiredKeys,
     ) -> Option<&mut Entry> {
-        let h = hash_key(key);
+        self.get_noting_hashed(db, key, hash_key(key), now_ms, sink)
+    }
+
+    /// [`Locked::get_noting`] for a key whose hash ([`hash_key`]) the caller already has
+    /// (the dispatcher hashes a command's key once, to pick the shard to lock).
+    pub fn get_noting_hashed(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        h: u64,
+        now_ms: u64,
+        sink: &mut ExpiredKeys,
+    ) -> Option<&mut Entry> {
         let s = self.ks.shard_of_hash(h);
         let d = &mut shard_in(self.guards.as_mut_slice(), self.all, s).dbs[db];
         lookup(d, h, db, key, now_ms, &mut self.expired, sink)
@@ -443,10 +455,24 @@ impl<'a> Locked<'a> {
         keep_ttl: bool,
         now_ms: u64,
     ) -> Option<Entry> {
+        self.set_hashed(db, key, hash_key(key), value, keep_ttl, now_ms)
+    }
+
+    /// [`Locked::set`] for a key whose hash ([`hash_key`]) the caller already has.
+    pub fn set_hashed(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        h: u64,
+        value: Value,
+        keep_ttl: bool,
+        now_ms: u64,
+    ) -> Option<Entry> {
         let ks = self.ks;
         let lfu = ks.lfu();
         let fresh = ks.fresh_lru(now_ms);
-        let (d, h) = self.db_mut(db, key);
+        let s = ks.shard_of_hash(h);
+        let d = &mut self.shard_mut(s).dbs[db];
         let mut entry = Entry::new(value);
         entry.lru = fresh;
         match d.dict.get_mut(h, key) {

@@ -713,6 +713,14 @@ impl PyStore {
         if key.is_none() && !has_mapping && !has_items {
             return Err(data_error(py, "'hset' with no key value pairs"));
         }
+        if let (Some(k), false, false) = (key, has_mapping, has_items) {
+            // One field: the command line on the stack.
+            let (n, f, v) = (Arg::new(name)?, Arg::new(k)?, required(py, value)?);
+            return reply::int(
+                py,
+                self.run_prepared(py, self.hot.hset, &[b"HSET", &n, &f, &v]),
+            );
+        }
         let mut rest = vec![Arg::new(name)?];
         if let (Some(i), true) = (items, has_items) {
             each(i, &mut rest)?;
@@ -724,7 +732,10 @@ impl PyStore {
         if let (Some(m), true) = (mapping, has_mapping) {
             each_pair(m, false, &mut rest)?;
         }
-        reply::int(py, self.run_args(py, &[b"HSET"], &rest))
+        reply::int(
+            py,
+            self.run_args_prepared(py, self.hot.hset, b"HSET", &rest),
+        )
     }
 
     /// HSETNX name key value -> 1 if set, 0 if the field existed
@@ -747,7 +758,8 @@ impl PyStore {
         key: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let (k, f) = (Arg::new(name)?, Arg::new(key)?);
-        self.plain(py, &[b"HGET", &k, &f])
+        let frame = self.run_prepared(py, self.hot.hget, &[b"HGET", &k, &f]);
+        self.to_py(py, frame)
     }
 
     /// HMGET name keys... (`keys`: one field or an iterable; `args` are appended)
@@ -1230,7 +1242,8 @@ impl PyStore {
             }
         }
         each_pair(mapping, true, &mut rest)?;
-        self.plain_args(py, &[b"ZADD"], &rest)
+        let frame = self.run_args_prepared(py, self.hot.zadd, b"ZADD", &rest);
+        self.to_py(py, frame)
     }
 
     /// ZINCRBY name amount value -> the new score

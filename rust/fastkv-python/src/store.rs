@@ -15,7 +15,10 @@ use crate::args::{self, Arg, Argv};
 use crate::errors;
 use crate::reply;
 use crate::server::PyServerHandle;
-use fastkv_core::{Client, Config, Engine, Frame};
+use fastkv_core::command::Args;
+use fastkv_core::dispatch::Ctx;
+use fastkv_core::engine::Prepared;
+use fastkv_core::{Client, Config, Engine, Frame, OpError};
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -38,6 +41,74 @@ pub(crate) struct PyStore {
     /// Poisoning is ignored: a panic inside a command leaves the `Client` valid.
     client: Mutex<Client>,
     pub(crate) decode: bool,
+    /// The rows of the commands behind the hottest methods, resolved once.
+    pub(crate) hot: Hot,
+}
+
+/// Command rows resolved when the store is made, for the methods called in tight loops:
+/// running one skips the dispatcher's name lookup (see [`Prepared`]), nothing else.
+pub(crate) struct Hot {
+    pub(crate) get: Prepared,
+    pub(crate) set: Prepared,
+    pub(crate) incrby: Prepared,
+    pub(crate) decrby: Prepared,
+    pub(crate) hset: Prepared,
+    pub(crate) hget: Prepared,
+    pub(crate) zadd: Prepared,
+}
+
+impl Hot {
+    fn resolve(engine: &Engine) -> PyResult<Hot> {
+        let row = |name: &str| {
+            engine.prepared(name.as_bytes()).ok_or_else(|| {
+                pyo3::exceptions::PySystemError::new_err(format!("fastkv: no command {name}"))
+            })
+        };
+        Ok(Hot {
+            get: row("get")?,
+            set: row("set")?,
+            incrby: row("incrby")?,
+            decrby: row("decrby")?,
+            hset: row("hset")?,
+            hget: row("hget")?,
+            zadd: row("zadd")?,
+        })
+    }
+}
+
+/// Room for a value copied out of the keyspace on the stack ([`BulkCopy`]); longer values
+/// take one heap block. 128 bytes: most cached values in loops are short, and the buffer is
+/// initialized on every call.
+const INLINE_BULK: usize = 128;
+
+/// A bulk value copied out while its shard is locked, turned into `bytes` after the lock is
+/// released (no Python object is made under a shard lock).
+pub(crate) struct BulkCopy {
+    len: usize,
+    inline: [u8; INLINE_BULK],
+    heap: Vec<u8>,
+}
+
+impl BulkCopy {
+    pub(crate) fn new() -> Self {
+        BulkCopy {
+            len: 0,
+            inline: [0; INLINE_BULK],
+            heap: Vec::new(),
+        }
+    }
+
+    pub(crate) fn fill(&mut self, v: &[u8]) {
+        self.len = v.len();
+        match self.inline.get_mut(..v.len()) {
+            Some(dst) => dst.copy_from_slice(v),
+            None => self.heap = v.to_vec(),
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.inline.get(..self.len).unwrap_or(&self.heap)
+    }
 }
 
 impl PyStore {
@@ -52,6 +123,62 @@ impl PyStore {
             Ok(mut c) => self.engine.execute(&mut c, argv),
             Err(TryLockError::Poisoned(p)) => self.engine.execute(&mut p.into_inner(), argv),
             Err(TryLockError::WouldBlock) => self.run_detached(py, argv),
+        }
+    }
+
+    /// Runs a command resolved once ([`Hot`]), keeping the GIL unless another thread holds
+    /// the client.
+    pub(crate) fn run_prepared(&self, py: Python<'_>, cmd: Prepared, argv: &[&[u8]]) -> Frame {
+        match self.client.try_lock() {
+            Ok(mut c) => self.engine.execute_prepared(&mut c, cmd, argv),
+            Err(TryLockError::Poisoned(p)) => {
+                self.engine.execute_prepared(&mut p.into_inner(), cmd, argv)
+            }
+            Err(TryLockError::WouldBlock) => py.detach(|| {
+                let mut c = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+                self.engine.execute_prepared(&mut c, cmd, argv)
+            }),
+        }
+    }
+
+    /// Runs a command resolved once with a typed variant of its handler (see
+    /// [`Engine::execute_prepared_with`]); `Err` is a reply frame (refusal, error, QUEUED).
+    pub(crate) fn run_with<T: Send>(
+        &self,
+        py: Python<'_>,
+        cmd: Prepared,
+        argv: &[&[u8]],
+        handler: impl FnOnce(&mut Ctx<'_, '_>, &mut Args<'_>) -> Result<T, OpError> + Send,
+    ) -> Result<T, Frame> {
+        match self.client.try_lock() {
+            Ok(mut c) => self
+                .engine
+                .execute_prepared_with(&mut c, cmd, argv, handler),
+            Err(TryLockError::Poisoned(p)) => {
+                self.engine
+                    .execute_prepared_with(&mut p.into_inner(), cmd, argv, handler)
+            }
+            Err(TryLockError::WouldBlock) => py.detach(|| {
+                let mut c = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+                self.engine
+                    .execute_prepared_with(&mut c, cmd, argv, handler)
+            }),
+        }
+    }
+
+    /// GET: the value (`None` if missing), or the reply converted when the command did not
+    /// run (QUEUED in MULTI; errors raise).
+    fn get_value(&self, py: Python<'_>, key: &[u8]) -> PyResult<Option<Py<PyAny>>> {
+        // The value is copied out under the shard lock, and becomes `bytes` after: no reply
+        // frame (and no heap block for a short value) in between.
+        let mut value = BulkCopy::new();
+        let found = self.run_with(py, self.hot.get, &[b"GET", key], |ctx, args| {
+            fastkv_core::commands::string::get_with(ctx, args, |v| value.fill(v))
+        });
+        match found {
+            Ok(Some(())) => reply::bytes_or_str(py, value.bytes(), self.decode).map(Some),
+            Ok(None) => Ok(None),
+            Err(frame) => self.to_py(py, frame).map(Some),
         }
     }
 
@@ -142,6 +269,37 @@ impl PyStore {
         argv.extend_from_slice(head);
         argv.extend(rest.iter().map(|a| &**a));
         self.run(py, &argv)
+    }
+
+    /// Runs `name` (resolved once) followed by `rest`; the command line on the stack when
+    /// short.
+    pub(crate) fn run_args_prepared(
+        &self,
+        py: Python<'_>,
+        cmd: Prepared,
+        name: &'static [u8],
+        rest: &[Arg<'_>],
+    ) -> Frame {
+        let mut stack: [&[u8]; MAX_FIXED_ARGS] = [&[]; MAX_FIXED_ARGS];
+        let heap: Vec<&[u8]>;
+        let argv: &[&[u8]] = match stack.get_mut(..rest.len() + 1) {
+            Some(slots) => {
+                for (slot, a) in slots
+                    .iter_mut()
+                    .zip(std::iter::once(name).chain(rest.iter().map(|a| &**a)))
+                {
+                    *slot = a;
+                }
+                slots
+            }
+            None => {
+                heap = std::iter::once(name)
+                    .chain(rest.iter().map(|a| &**a))
+                    .collect();
+                &heap
+            }
+        };
+        self.run_prepared(py, cmd, argv)
     }
 
     pub(crate) fn to_py(&self, py: Python<'_>, frame: Frame) -> PyResult<Py<PyAny>> {
@@ -289,18 +447,22 @@ impl PyStore {
         if keepttl {
             argv.push(b"KEEPTTL")?;
         }
-        let frame = self.run(py, argv.as_slice());
+        let frame = self.run_prepared(py, self.hot.set, argv.as_slice());
         if get {
             return self.to_py(py, frame);
         }
-        // redis-py's parse_set_result: None stays None, otherwise `== "OK"`.
-        match reply::check(py, frame)? {
-            Frame::Null | Frame::NullArray => Ok(py.None()),
-            other => Ok(PyBool::new(py, reply::bool_ok(py, other)?)
-                .to_owned()
-                .into_any()
-                .unbind()),
-        }
+        set_result(py, frame)
+    }
+}
+
+/// redis-py's parse_set_result for SET without GET: None stays None, otherwise `== "OK"`.
+fn set_result(py: Python<'_>, frame: Frame) -> PyResult<Py<PyAny>> {
+    match reply::check(py, frame)? {
+        Frame::Null | Frame::NullArray => Ok(py.None()),
+        other => Ok(PyBool::new(py, reply::bool_ok(py, other)?)
+            .to_owned()
+            .into_any()
+            .unbind()),
     }
 }
 
@@ -381,6 +543,7 @@ impl PyStore {
         // Typed replies (maps, sets, doubles, booleans) for the Python conversion.
         client.proto = 3;
         Ok(PyStore {
+            hot: Hot::resolve(&engine)?,
             engine,
             client: Mutex::new(client),
             decode: decode_responses,
@@ -450,9 +613,9 @@ impl PyStore {
 
     /// GET name
     fn get(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let key = Arg::new(name)?;
-        let frame = self.run(py, &[b"GET", &key]);
-        self.to_py(py, frame)
+        Ok(self
+            .get_value(py, &Arg::new(name)?)?
+            .unwrap_or_else(|| py.None()))
     }
 
     /// SET name value [NX|XX] [GET] [EX|PX|EXAT|PXAT t] [KEEPTTL]
@@ -472,6 +635,19 @@ impl PyStore {
         exat: Option<&Bound<'_, PyAny>>,
         pxat: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
+        let plain = !(nx || xx || keepttl || get)
+            && ex.is_none()
+            && px.is_none()
+            && exat.is_none()
+            && pxat.is_none();
+        if plain {
+            // `set(k, v)`, the loop case: no option to check or encode.
+            let (key, val) = (Arg::new(name)?, Arg::new(value)?);
+            return set_result(
+                py,
+                self.run_prepared(py, self.hot.set, &[b"SET", &key, &val]),
+            );
+        }
         self.set_generic(py, name, value, ex, px, nx, xx, keepttl, get, exat, pxat)
     }
 
@@ -513,7 +689,10 @@ impl PyStore {
             Some(a) => Arg::new(a)?,
             None => Arg::Static(b"1"),
         };
-        reply::int(py, self.run(py, &[b"INCRBY", &key, &by]))
+        reply::int(
+            py,
+            self.run_prepared(py, self.hot.incrby, &[b"INCRBY", &key, &by]),
+        )
     }
 
     /// DECRBY name amount (redis-py's `decr`)
@@ -540,7 +719,10 @@ impl PyStore {
             Some(a) => Arg::new(a)?,
             None => Arg::Static(b"1"),
         };
-        reply::int(py, self.run(py, &[b"DECRBY", &key, &by]))
+        reply::int(
+            py,
+            self.run_prepared(py, self.hot.decrby, &[b"DECRBY", &key, &by]),
+        )
     }
 
     /// INCRBYFLOAT name amount -> float
@@ -1047,10 +1229,9 @@ impl PyStore {
 
     /// `store[name]`: GET, `KeyError` if missing.
     fn __getitem__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let key = Arg::new(name)?;
-        match reply::check(py, self.run(py, &[b"GET", &key]))? {
-            Frame::Null | Frame::NullArray => Err(PyKeyError::new_err(name.clone().unbind())),
-            other => self.to_py(py, other),
+        match self.get_value(py, &Arg::new(name)?)? {
+            Some(v) => Ok(v),
+            None => Err(PyKeyError::new_err(name.clone().unbind())),
         }
     }
 
@@ -1062,7 +1243,10 @@ impl PyStore {
         value: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let (key, val) = (Arg::new(name)?, Arg::new(value)?);
-        reply::check(py, self.run(py, &[b"SET", &key, &val]))?;
+        reply::check(
+            py,
+            self.run_prepared(py, self.hot.set, &[b"SET", &key, &val]),
+        )?;
         Ok(())
     }
 

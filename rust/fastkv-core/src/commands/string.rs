@@ -155,6 +155,22 @@ fn get_reply(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> Result<Frame, OpError> {
     }
 }
 
+/// `GET key` for a front end that takes the value in its own shape
+/// ([`crate::Engine::execute_prepared_with`]): `f` sees the value's bytes while the key's
+/// shard is locked (it must not block or call back into the engine). `None` if the key is
+/// missing, WRONGTYPE if it is not a string: [`cmd_get`]'s semantics.
+pub fn get_with<R>(
+    ctx: &mut Ctx<'_, '_>,
+    args: &mut Args<'_>,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<Option<R>, OpError> {
+    let key = args.next_bytes()?;
+    match ctx.value(key) {
+        None => Ok(None),
+        Some(v) => Ok(Some(f(&v.as_str()?.as_bytes()))),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // GET / SET and their variants
 // ---------------------------------------------------------------------------------------------
