@@ -235,6 +235,44 @@ def test_incrbyfloat_arithmetic_matches_redis(
     diff.run(commands)
 
 
+# Lengths around fastkv's representation boundaries (15 bytes inline, longer ones on the heap)
+# and Redis's (44 bytes embstr).
+BOUNDARY_LENGTHS = [0, 1, 14, 15, 16, 20, 22, 23, 44, 45, 100]
+
+
+@pytest.mark.parametrize("n", BOUNDARY_LENGTHS)
+def test_encodings_at_representation_boundaries_match_redis(diff: Differential, n: int) -> None:
+    """OBJECT ENCODING, reads and in-place edits of strings of each boundary length, and of
+    digit strings (int, or too long for one) of the same length."""
+    text = "".join(chr(ord("a") + i % 26) for i in range(n))
+    digits = "".join(str(1 + i % 9) for i in range(n))
+    commands: list[list[Any]] = []
+    for k, v in (("s", text), ("d", digits)):
+        commands += [
+            ["SET", k, v],
+            ["OBJECT", "ENCODING", k],
+            ["GET", k],
+            ["STRLEN", k],
+            ["GETRANGE", k, 1, -2],
+            ["DUMP", k],
+            ["INCR", k],
+            ["OBJECT", "ENCODING", k],
+            ["SET", k, v],
+            ["APPEND", k, ""],
+            ["OBJECT", "ENCODING", k],
+            ["GET", k],
+            ["SET", k, v],
+            ["SETRANGE", k, max(n - 1, 0), "Z"],
+            ["OBJECT", "ENCODING", k],
+            ["GET", k],
+            ["SETRANGE", k, n + 3, "!"],
+            ["GET", k],
+            ["SET", k, v, "GET"],
+            ["GETDEL", k],
+        ]
+    diff.run(commands)
+
+
 class _Diverging(Differential):
     """A runner whose server under test starts with extra state."""
 
