@@ -12,7 +12,7 @@
 //!
 //! Every entry costs what its node costs, so the node is kept as small as the data allows.
 //! Nodes do not get a heap block each (a block costs the allocator's rounding and a pointer to
-//! reach it); they live in a per-table *slab*: chunks of at most [`CHUNK`] nodes, node `i`
+//! reach it); they live in a per-table *slab*: chunks of at most [`CHUNK`] (256) nodes, node `i`
 //! being at offset `i % CHUNK` of chunk `i / CHUNK`. Every chunk but the last is full; the
 //! last one grows by doubling (from [`FIRST_CHUNK`] nodes), each step allocated at its exact
 //! capacity, so the spare room is bounded by half of the last chunk. A bucket is the `u32`
@@ -50,11 +50,12 @@ pub fn hash_key(key: &[u8]) -> u64 {
 pub const NIL: u32 = u32::MAX;
 
 /// log2 of [`CHUNK`].
-const CHUNK_BITS: u32 = 10;
-/// Nodes per full slab chunk. Large enough that the chunk list is short and one chunk's
-/// allocation is amortised over many nodes (1,024 keyspace nodes are 56 KiB, under glibc's
-/// mmap threshold), small enough that the last chunk's spare room stays small next to a table
-/// of a few thousand entries.
+const CHUNK_BITS: u32 = 8;
+/// Nodes per full slab chunk. Large enough that the chunk list costs little (a 24-byte `Vec`
+/// per 256 nodes) and one allocation is amortised over many nodes; small enough that the last
+/// chunk's spare room (up to half of it) stays small next to a table of a few thousand
+/// entries: the keyspace is 64 shards, so 100,000 keys are some 1,500 per table, and 1,024-node
+/// chunks cost up to 30 bytes per key there (measured with `bench/memory.py`).
 const CHUNK: usize = 1 << CHUNK_BITS;
 /// Capacity of a newly started chunk (a table of a few entries stays small).
 const FIRST_CHUNK: usize = 4;
@@ -287,12 +288,15 @@ impl<V: DictValue> Dict<V> {
     }
 
     /// Removes the slab's last node (index `len - 1`), releasing the last chunk when it
-    /// empties and halving it when it is a quarter full.
+    /// empties and halving it (or the chunk list) when it is a quarter full.
     fn pop(&mut self) -> Option<Node<V>> {
         let c = self.chunks.last_mut()?;
         let node = c.pop()?;
         if c.is_empty() {
             self.chunks.pop();
+            if self.chunks.len() * 4 <= self.chunks.capacity() {
+                self.chunks.shrink_to(self.chunks.capacity() / 2);
+            }
         } else if c.capacity() > FIRST_CHUNK && c.len() * 4 <= c.capacity() {
             c.shrink_to(c.capacity() / 2);
         }
