@@ -207,32 +207,38 @@ impl<V: DictValue> Dict<V> {
             .get_mut(i & (CHUNK - 1))
     }
 
-    /// The index of `key`'s node.
+    /// `key`'s node and its (chunk, offset) place in the slab.
     #[inline]
-    fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
-        let mut i = self.head(hash);
+    fn find(&self, hash: u64, key: &[u8]) -> Option<(&Node<V>, usize, usize)> {
+        let mut i = self.head(hash) as usize;
         loop {
-            let node = self.node(i)?;
+            let (c, o) = (i >> CHUNK_BITS, i & (CHUNK - 1));
+            let node = self.chunks.get(c)?.get(o)?;
             if &*node.key == key {
-                return Some(i);
+                return Some((node, c, o));
             }
-            i = node.next();
+            i = node.next() as usize;
         }
     }
 
     pub fn get(&self, hash: u64, key: &[u8]) -> Option<&V> {
-        let i = self.find(hash, key)?;
-        self.node(i).map(|n| V::value(&n.slot))
+        self.find(hash, key).map(|(n, _, _)| V::value(&n.slot))
     }
 
     pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut V> {
-        let i = self.find(hash, key)?;
-        self.node_mut(i).map(|n| V::value_mut(&mut n.slot))
+        self.get_node_mut(hash, key)
+            .map(|n| V::value_mut(&mut n.slot))
+    }
+
+    /// `key`'s node, for writing.
+    fn get_node_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut Node<V>> {
+        let (_, c, o) = self.find(hash, key)?;
+        self.chunks.get_mut(c)?.get_mut(o)
     }
 
     /// Inserts or replaces; returns the previous value.
     pub fn insert(&mut self, hash: u64, key: &[u8], val: V) -> Option<V> {
-        if let Some(node) = self.find(hash, key).and_then(|i| self.node_mut(i)) {
+        if let Some(node) = self.get_node_mut(hash, key) {
             let link = node.next();
             let old = std::mem::replace(&mut node.slot, val.store(link));
             return Some(V::unstore(old));
