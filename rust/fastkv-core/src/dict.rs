@@ -15,7 +15,7 @@
 //! reach it); they live in a per-table *slab*: chunks of at most [`CHUNK`] (256) nodes, node `i`
 //! being at offset `i % CHUNK` of chunk `i / CHUNK`. Every chunk but the last is full; the
 //! last one grows by doubling (from [`FIRST_CHUNK`] nodes), each step allocated at its exact
-//! capacity, so the spare room is bounded by half of the last chunk. A bucket is the `u32`
+//! capacity; deletes trim it back once a quarter of its length is spare. A bucket is the `u32`
 //! index of its chain's first node ([`NIL`] = empty), and each node holds the `u32` index of
 //! the next one in its chain. The link lives *inside* the value ([`DictValue`]): a `u32` after
 //! a struct that ends in a `u32` field fills its padding rather than adding a padded word (the
@@ -281,8 +281,8 @@ impl<V: DictValue> Dict<V> {
         match self.chunks.last_mut() {
             Some(c) if c.len() < c.capacity().min(CHUNK) => c.push(node),
             Some(c) if c.len() < CHUNK => {
-                // Double the last chunk, to an exact capacity (len is a power of two).
-                c.reserve_exact(c.len().max(FIRST_CHUNK));
+                // Double the last chunk (up to CHUNK), to an exact capacity.
+                c.reserve_exact((c.len() * 2).clamp(FIRST_CHUNK, CHUNK) - c.len());
                 c.push(node);
             }
             _ => {
@@ -294,7 +294,8 @@ impl<V: DictValue> Dict<V> {
     }
 
     /// Removes the slab's last node (index `len - 1`), releasing the last chunk when it
-    /// empties and halving it (or the chunk list) when it is a quarter full.
+    /// empties and trimming it when a quarter of its length is spare (the chunk list when
+    /// it is a quarter used).
     fn pop(&mut self) -> Option<Node<V>> {
         let c = self.chunks.last_mut()?;
         let node = c.pop()?;
@@ -303,8 +304,11 @@ impl<V: DictValue> Dict<V> {
             if self.chunks.len() * 4 <= self.chunks.capacity() {
                 self.chunks.shrink_to(self.chunks.capacity() / 2);
             }
-        } else if c.capacity() > FIRST_CHUNK && c.len() * 4 <= c.capacity() {
-            c.shrink_to(c.capacity() / 2);
+        } else if c.capacity() - c.len() >= (c.len() / 4).max(FIRST_CHUNK) {
+            // Give the spare room back soon, so that memory falls with each key deleted
+            // (eviction deletes until used_memory is under the limit), keeping an eighth
+            // as headroom so that alternating inserts and deletes do not reallocate each time.
+            c.shrink_to(c.len() + c.len() / 8);
         }
         self.len -= 1;
         Some(node)
