@@ -12,10 +12,10 @@
 //!
 //! Every entry costs what its node costs, so the node is kept as small as the data allows.
 //! Nodes do not get a heap block each (a block costs the allocator's rounding and a pointer to
-//! reach it); they live in a per-table *slab*: chunks of at most [`CHUNK`] nodes, node `i`
+//! reach it); they live in a per-table *slab*: chunks of at most [`CHUNK`] (256) nodes, node `i`
 //! being at offset `i % CHUNK` of chunk `i / CHUNK`. Every chunk but the last is full; the
 //! last one grows by doubling (from [`FIRST_CHUNK`] nodes), each step allocated at its exact
-//! capacity, so the spare room is bounded by half of the last chunk. A bucket is the `u32`
+//! capacity; deletes trim it back once a quarter of its length is spare. A bucket is the `u32`
 //! index of its chain's first node ([`NIL`] = empty), and each node holds the `u32` index of
 //! the next one in its chain. The link lives *inside* the value ([`DictValue`]): a `u32` after
 //! a struct that ends in a `u32` field fills its padding rather than adding a padded word (the
@@ -50,11 +50,12 @@ pub fn hash_key(key: &[u8]) -> u64 {
 pub const NIL: u32 = u32::MAX;
 
 /// log2 of [`CHUNK`].
-const CHUNK_BITS: u32 = 10;
-/// Nodes per full slab chunk. Large enough that the chunk list is short and one chunk's
-/// allocation is amortised over many nodes (1,024 keyspace nodes are 56 KiB, under glibc's
-/// mmap threshold), small enough that the last chunk's spare room stays small next to a table
-/// of a few thousand entries.
+const CHUNK_BITS: u32 = 8;
+/// Nodes per full slab chunk. Large enough that the chunk list costs little (a 24-byte `Vec`
+/// per 256 nodes) and one allocation is amortised over many nodes; small enough that the last
+/// chunk's spare room (up to half of it) stays small next to a table of a few thousand
+/// entries: the keyspace is 64 shards, so 100,000 keys are some 1,500 per table, and 1,024-node
+/// chunks cost up to 30 bytes per key there (measured with `bench/memory.py`).
 const CHUNK: usize = 1 << CHUNK_BITS;
 /// Capacity of a newly started chunk (a table of a few entries stays small).
 const FIRST_CHUNK: usize = 4;
@@ -206,32 +207,38 @@ impl<V: DictValue> Dict<V> {
             .get_mut(i & (CHUNK - 1))
     }
 
-    /// The index of `key`'s node.
+    /// `key`'s node and its (chunk, offset) place in the slab.
     #[inline]
-    fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
-        let mut i = self.head(hash);
+    fn find(&self, hash: u64, key: &[u8]) -> Option<(&Node<V>, usize, usize)> {
+        let mut i = self.head(hash) as usize;
         loop {
-            let node = self.node(i)?;
+            let (c, o) = (i >> CHUNK_BITS, i & (CHUNK - 1));
+            let node = self.chunks.get(c)?.get(o)?;
             if &*node.key == key {
-                return Some(i);
+                return Some((node, c, o));
             }
-            i = node.next();
+            i = node.next() as usize;
         }
     }
 
     pub fn get(&self, hash: u64, key: &[u8]) -> Option<&V> {
-        let i = self.find(hash, key)?;
-        self.node(i).map(|n| V::value(&n.slot))
+        self.find(hash, key).map(|(n, _, _)| V::value(&n.slot))
     }
 
     pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut V> {
-        let i = self.find(hash, key)?;
-        self.node_mut(i).map(|n| V::value_mut(&mut n.slot))
+        self.get_node_mut(hash, key)
+            .map(|n| V::value_mut(&mut n.slot))
+    }
+
+    /// `key`'s node, for writing.
+    fn get_node_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut Node<V>> {
+        let (_, c, o) = self.find(hash, key)?;
+        self.chunks.get_mut(c)?.get_mut(o)
     }
 
     /// Inserts or replaces; returns the previous value.
     pub fn insert(&mut self, hash: u64, key: &[u8], val: V) -> Option<V> {
-        if let Some(node) = self.find(hash, key).and_then(|i| self.node_mut(i)) {
+        if let Some(node) = self.get_node_mut(hash, key) {
             let link = node.next();
             let old = std::mem::replace(&mut node.slot, val.store(link));
             return Some(V::unstore(old));
@@ -274,8 +281,8 @@ impl<V: DictValue> Dict<V> {
         match self.chunks.last_mut() {
             Some(c) if c.len() < c.capacity().min(CHUNK) => c.push(node),
             Some(c) if c.len() < CHUNK => {
-                // Double the last chunk, to an exact capacity (len is a power of two).
-                c.reserve_exact(c.len().max(FIRST_CHUNK));
+                // Double the last chunk (up to CHUNK), to an exact capacity.
+                c.reserve_exact((c.len() * 2).clamp(FIRST_CHUNK, CHUNK) - c.len());
                 c.push(node);
             }
             _ => {
@@ -287,14 +294,21 @@ impl<V: DictValue> Dict<V> {
     }
 
     /// Removes the slab's last node (index `len - 1`), releasing the last chunk when it
-    /// empties and halving it when it is a quarter full.
+    /// empties and trimming it when a quarter of its length is spare (the chunk list when
+    /// it is a quarter used).
     fn pop(&mut self) -> Option<Node<V>> {
         let c = self.chunks.last_mut()?;
         let node = c.pop()?;
         if c.is_empty() {
             self.chunks.pop();
-        } else if c.capacity() > FIRST_CHUNK && c.len() * 4 <= c.capacity() {
-            c.shrink_to(c.capacity() / 2);
+            if self.chunks.len() * 4 <= self.chunks.capacity() {
+                self.chunks.shrink_to(self.chunks.capacity() / 2);
+            }
+        } else if c.capacity() - c.len() >= (c.len() / 4).max(FIRST_CHUNK) {
+            // Give the spare room back soon, so that memory falls with each key deleted
+            // (eviction deletes until used_memory is under the limit), keeping an eighth
+            // as headroom so that alternating inserts and deletes do not reallocate each time.
+            c.shrink_to(c.len() + c.len() / 8);
         }
         self.len -= 1;
         Some(node)
