@@ -792,9 +792,9 @@ def test_blocking_pop_waits_without_the_gil(fastkv_module: ModuleType) -> None:
     spinner = threading.Thread(target=spin)
     spinner.start()
     pusher = threading.Timer(0.2, lambda: store.rpush("q", "job"))
+    started = time.monotonic()  # before the timer starts: the push is >= 0.2 s after this
     pusher.start()
     try:
-        started = time.monotonic()
         assert store.blpop("q", timeout=None) == [b"q", b"job"]  # None: wait forever
         assert 0.15 < time.monotonic() - started < 5
         assert ticks > 10

@@ -595,9 +595,16 @@ mod tests {
     /// binary installs it).
     #[test]
     fn heap_blocks_cost_like_a_boxed_slice() {
-        let cost = |f: &dyn Fn() -> Box<dyn std::any::Any>| match crate::memory::measure(f).1 {
-            Some(n) => n,
-            None => panic!("the counting allocator is installed in unit tests"),
+        // glibc may hand out a block 16 bytes bigger than asked when the free chunk it splits
+        // would leave a sliver (the jitter 39e8567 met): the smallest of a few tries is the cost.
+        let cost = |f: &dyn Fn() -> Box<dyn std::any::Any>| {
+            (0..4)
+                .map(|_| match crate::memory::measure(f).1 {
+                    Some(n) => n,
+                    None => panic!("the counting allocator is installed in unit tests"),
+                })
+                .min()
+                .unwrap_or(0)
         };
         for n in 0..=1100usize {
             let b = vec![b'x'; n];
