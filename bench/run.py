@@ -1,5 +1,5 @@
-"""Runs every benchmark part in one go (about 13 minutes on 2 cores), then draws the charts and
-writes bench/results/SUMMARY.md:
+"""Runs every benchmark part in one go (about 8 minutes on 2 cores: 461 s on a quiet run), then
+draws the charts and writes bench/results/SUMMARY.md:
 
     python bench/run.py [--quick] [--rounds 3] [--fastkv-server PATH] [--skip memory,embedded]
 
