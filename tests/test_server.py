@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -20,8 +21,12 @@ from helpers import (
     Redis,
     ServerHandle,
     as_map,
+    ci_mode,
     encode_command,
+    oracle_command,
     raw_redis,
+    start_server,
+    stop_server,
     wait_until,
 )
 from redis.backoff import NoBackoff
@@ -678,3 +683,33 @@ def test_shutdown_syntax_error(server_factory: ServerFactory) -> None:
         assert c.command("SHUTDOWN", "FOO") == b"-ERR syntax error\r\n"
         assert c.command("PING") == b"+PONG\r\n"
     assert srv.alive()
+
+
+def test_config_resetstat_clears_commandstats_as_redis_does(
+    server_factory: ServerFactory, tmp_path: Path
+) -> None:
+    """After CONFIG RESETSTAT, INFO commandstats lists only the RESETSTAT itself (both servers:
+    disposable ones, as the reset would disturb the shared servers' counters)."""
+    cmd = oracle_command()
+    if cmd is None:
+        if ci_mode():
+            pytest.fail("redis-server is not on PATH (CI is set, so this is a failure)")
+        pytest.skip("redis-server is not on PATH: this test compares with the real Redis")
+    oracle = start_server(cmd, tmp_path / "oracle")
+    try:
+        seen = []
+        for handle in (oracle, server_factory()):
+            c = handle.client(protocol=2)
+            try:
+                c.set("a", "1")
+                c.get("a")
+                assert c.info("commandstats")["cmdstat_get"]["calls"] == 1
+                assert c.config_resetstat()
+                stats = c.info("commandstats")
+                seen.append(sorted(stats))
+                assert stats["cmdstat_config|resetstat"]["calls"] == 1
+            finally:
+                c.close()
+        assert seen[0] == seen[1] == ["cmdstat_config|resetstat"]
+    finally:
+        stop_server(oracle)

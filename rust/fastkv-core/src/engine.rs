@@ -332,6 +332,17 @@ impl Engine {
         self.cmdstats.get(cmd.stat)
     }
 
+    /// CONFIG RESETSTAT: zeroes the INFO stats counters and every command's commandstats
+    /// (Redis's `resetServerStats` + `resetCommandTableStats`).
+    pub fn reset_stats(&self) {
+        self.stats.reset();
+        for st in self.cmdstats.iter() {
+            for c in [&st.calls, &st.usec, &st.timed, &st.rejected, &st.failed] {
+                c.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Every command row with its counters, subcommands included.
     pub fn cmdstats(&self) -> impl Iterator<Item = (&'static CommandSpec, &CmdStat)> + '_ {
         self.commands()

@@ -65,9 +65,9 @@ fn cmd_config_set(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, O
     Ok(Frame::OK)
 }
 
-/// `CONFIG RESETSTAT` — zeroes the INFO stats counters.
+/// `CONFIG RESETSTAT` — zeroes the INFO stats counters and commandstats.
 fn cmd_config_resetstat(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
-    ctx.engine.stats.reset();
+    ctx.engine.reset_stats();
     Ok(Frame::OK)
 }
 
@@ -373,6 +373,29 @@ mod tests {
         assert!(s.engine.stats.commands_processed.load(Ordering::Relaxed) > 0);
         assert_eq!(s.run(&["CONFIG", "RESETSTAT"]), Frame::OK);
         assert!(s.engine.stats.commands_processed.load(Ordering::Relaxed) <= 1);
+    }
+
+    #[test]
+    fn resetstat_clears_commandstats() {
+        let mut s = Session::new();
+        s.run(&["SET", "a", "1"]);
+        s.run(&["GET", "a"]);
+        let text = |s: &mut Session| match s.run(&["INFO", "commandstats"]) {
+            Frame::Bulk(b) | Frame::Verbatim { text: b, .. } => {
+                String::from_utf8_lossy(&b).into_owned()
+            }
+            other => panic!("{other:?}"),
+        };
+        assert!(text(&mut s).contains("cmdstat_get:calls=1,"));
+        assert_eq!(s.run(&["CONFIG", "RESETSTAT"]), Frame::OK);
+        // As in Redis: only the RESETSTAT itself is left, counted after the reset.
+        let after = text(&mut s);
+        assert!(!after.contains("cmdstat_get:"), "{after}");
+        assert!(!after.contains("cmdstat_set:"), "{after}");
+        assert!(
+            after.contains("cmdstat_config|resetstat:calls=1,"),
+            "{after}"
+        );
     }
 
     #[test]
