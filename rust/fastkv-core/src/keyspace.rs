@@ -257,7 +257,23 @@ impl Keyspace {
         let Some(second) = keys.next() else {
             return self.lock(&[first]);
         };
-        let mut idx = vec![first, self.shard_of(second)];
+        let second = self.shard_of(second);
+        if self.shards.len() <= 64 {
+            // The usual table (64 shards): a bit per shard sorts and dedups with no allocation.
+            let mut mask = (1u64 << first) | (1u64 << second);
+            for k in keys {
+                mask |= 1u64 << self.shard_of(k);
+            }
+            let mut idx = [0usize; 64];
+            let mut n = 0;
+            while mask != 0 {
+                idx[n] = mask.trailing_zeros() as usize;
+                n += 1;
+                mask &= mask - 1;
+            }
+            return self.lock(&idx[..n]);
+        }
+        let mut idx = vec![first, second];
         idx.extend(keys.map(|k| self.shard_of(k)));
         idx.sort_unstable();
         idx.dedup();
