@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 
@@ -176,6 +176,7 @@ impl Drop for Client {
     fn drop(&mut self) {
         if let Some(r) = self.registry.upgrade() {
             r.clients.lock().remove(&self.id);
+            r.untrack(&self.info);
         }
     }
 }
@@ -235,6 +236,9 @@ pub struct ClientInfo {
     pub state: Mutex<SharedState>,
     /// Fired by CLIENT KILL; the connection awaits it and closes.
     pub kill: Signal,
+    /// Bytes its buffers hold, as its front end last reported them (network clients; see
+    /// [`Registry::track`]), summed in the registry for `maxmemory-clients`.
+    mem: AtomicU64,
 }
 
 /// A network client's addresses.
@@ -266,7 +270,13 @@ impl ClientInfo {
                 ..SharedState::default()
             }),
             kill: Signal::default(),
+            mem: AtomicU64::new(0),
         }
+    }
+
+    /// Bytes held by this client's buffers, as last reported (0 for embedded clients).
+    pub fn memory(&self) -> u64 {
+        self.mem.load(Ordering::Relaxed)
     }
 
     /// The client's type for CLIENT LIST/KILL TYPE: `normal` (pubsub, master, replica later).
@@ -315,7 +325,12 @@ impl ClientInfo {
         };
         let io = s.io;
         // Roughly what Redis counts: the client struct, its buffers.
-        let tot_mem = 1024 + io.rbs + io.qbuf + io.argv_mem + io.obl;
+        // What client eviction counts, once the front end reported it (see
+        // [`Registry::track`]); an estimate from the buffer sizes otherwise.
+        let tot_mem = match self.memory() {
+            0 => 1024 + io.rbs + io.qbuf + io.argv_mem + io.obl,
+            m => m,
+        };
         format!(
             "id={} addr={addr} laddr={laddr} fd={} name={name} age={} idle={} flags={flags} \
              db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 \
@@ -350,7 +365,17 @@ impl ClientInfo {
 #[derive(Debug, Default)]
 pub struct Registry {
     clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
+    /// Client eviction (`maxmemory-clients`): the sum of every client's [`ClientInfo::memory`]
+    /// and the limit in bytes (0: off).
+    mem_total: AtomicU64,
+    mem_limit: AtomicU64,
+    /// Held by the one thread choosing clients to evict.
+    evicting: Mutex<()>,
 }
+
+/// Redis's floor for the effective `maxmemory-clients`: a smaller setting would leave no room
+/// to talk to the server at all.
+pub const MIN_CLIENT_MEMORY_LIMIT: u64 = 128 * 1024;
 
 impl Registry {
     /// Registers a new client; it unregisters itself when dropped.
@@ -375,6 +400,87 @@ impl Registry {
 
     pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
         self.clients.lock().get(&id).cloned()
+    }
+
+    /// Sets the client-eviction limit in bytes (0: off); below [`MIN_CLIENT_MEMORY_LIMIT`]
+    /// the floor applies.
+    pub fn set_memory_limit(&self, bytes: u64) {
+        let limit = if bytes == 0 {
+            0
+        } else {
+            bytes.max(MIN_CLIENT_MEMORY_LIMIT)
+        };
+        self.mem_limit.store(limit, Ordering::Relaxed);
+    }
+
+    /// The client-eviction limit in bytes (0: off).
+    pub fn memory_limit(&self) -> u64 {
+        self.mem_limit.load(Ordering::Relaxed)
+    }
+
+    /// Bytes held by every client's buffers (INFO `mem_clients_normal`).
+    pub fn memory(&self) -> u64 {
+        self.mem_total.load(Ordering::Relaxed)
+    }
+
+    /// Records that `client`'s buffers now hold `bytes`; true when every client's total has
+    /// reached the limit (then [`Registry::evict`] picks the clients to close). A client
+    /// already killed is not counted again.
+    pub fn track(&self, client: &ClientInfo, bytes: u64) -> bool {
+        if client.kill.is_fired() {
+            return false;
+        }
+        // Every change of a client's figure goes into the total as the difference from the
+        // figure it replaced, so the total stays the sum whatever the interleaving.
+        let old = client.mem.swap(bytes, Ordering::Relaxed);
+        let total = if bytes >= old {
+            let d = bytes - old;
+            self.mem_total.fetch_add(d, Ordering::Relaxed) + d
+        } else {
+            let d = old - bytes;
+            self.mem_total.fetch_sub(d, Ordering::Relaxed) - d
+        };
+        let limit = self.memory_limit();
+        limit > 0 && total >= limit
+    }
+
+    /// Takes a leaving (or evicted) client's figure out of the total.
+    fn untrack(&self, client: &ClientInfo) {
+        let m = client.mem.swap(0, Ordering::Relaxed);
+        self.mem_total.fetch_sub(m, Ordering::Relaxed);
+    }
+
+    /// Client eviction: while every client's memory is at or over the limit, fires the kill
+    /// signal of the client holding the most, skipping clients with CLIENT NO-EVICT on and
+    /// embedded ones. Returns the CLIENT LIST line of each evicted client (for the log).
+    pub fn evict(&self, now_ms: u64) -> Vec<String> {
+        let limit = self.memory_limit();
+        // One thread at a time: another one evicting now already sees this total.
+        let Some(_turn) = self.evicting.try_lock() else {
+            return Vec::new();
+        };
+        if limit == 0 || self.memory() < limit {
+            return Vec::new();
+        }
+        let mut victims: Vec<(u64, Arc<ClientInfo>)> = self
+            .all()
+            .into_iter()
+            .filter(|c| c.kind == ClientKind::Network && !c.kill.is_fired())
+            .filter(|c| !c.state.lock().no_evict)
+            .map(|c| (c.memory(), c))
+            .filter(|(m, _)| *m > 0)
+            .collect();
+        victims.sort_by_key(|v| std::cmp::Reverse(v.0));
+        let mut evicted = Vec::new();
+        for (_, c) in victims {
+            if self.memory() < limit {
+                break;
+            }
+            evicted.push(c.line(now_ms));
+            self.untrack(&c);
+            c.kill.fire();
+        }
+        evicted
     }
 }
 
@@ -449,6 +555,71 @@ mod tests {
         assert!(r.get(7).is_some());
         drop(c);
         assert!(r.is_empty());
+    }
+
+    fn network(r: &Arc<Registry>, id: u64) -> Client {
+        let net = NetAddr {
+            addr: format!("127.0.0.1:{id}"),
+            laddr: String::new(),
+            fd: -1,
+        };
+        r.register(ClientInfo::new(id, ClientKind::Network, Some(net)))
+    }
+
+    #[test]
+    fn client_memory_is_summed_and_leaves_with_the_client() {
+        let r = Arc::new(Registry::default());
+        let a = network(&r, 1);
+        let b = network(&r, 2);
+        assert!(!r.track(&a.info, 1000));
+        assert!(!r.track(&b.info, 500));
+        assert!(!r.track(&a.info, 300));
+        assert_eq!(r.memory(), 800);
+        drop(a);
+        assert_eq!(r.memory(), 500);
+        // No limit: nothing is ever over it.
+        assert!(!r.track(&b.info, u64::MAX / 2));
+        assert!(r.evict(0).is_empty());
+    }
+
+    #[test]
+    fn eviction_takes_the_largest_until_below_and_spares_no_evict() {
+        let r = Arc::new(Registry::default());
+        r.set_memory_limit(1_000_000);
+        let small = network(&r, 1);
+        let big = network(&r, 2);
+        let exempt = network(&r, 3);
+        let embedded = r.register(ClientInfo::new(4, ClientKind::Embedded, None));
+        exempt.info.state.lock().no_evict = true;
+        assert!(!r.track(&small.info, 200_000));
+        assert!(!r.track(&exempt.info, 700_000));
+        assert!(r.track(&big.info, 400_000));
+        let gone = r.evict(0);
+        assert_eq!(gone.len(), 1);
+        assert!(gone[0].starts_with("id=2 "), "{gone:?}");
+        assert!(big.info.kill.is_fired());
+        assert!(!small.info.kill.is_fired() && !exempt.info.kill.is_fired());
+        assert!(!embedded.info.kill.is_fired());
+        assert_eq!(r.memory(), 900_000);
+        // A killed client's later reports are not counted again.
+        assert!(!r.track(&big.info, 400_000));
+        assert_eq!(r.memory(), 900_000);
+        // Only the exempt client left over the limit: nobody else to close.
+        assert!(r.track(&exempt.info, 2_000_000));
+        let gone = r.evict(0);
+        assert_eq!(gone.len(), 1);
+        assert!(small.info.kill.is_fired());
+        assert!(!exempt.info.kill.is_fired());
+        assert!(r.evict(0).is_empty());
+    }
+
+    #[test]
+    fn a_tiny_limit_is_raised_to_the_floor() {
+        let r = Registry::default();
+        r.set_memory_limit(1);
+        assert_eq!(r.memory_limit(), MIN_CLIENT_MEMORY_LIMIT);
+        r.set_memory_limit(0);
+        assert_eq!(r.memory_limit(), 0);
     }
 
     #[test]

@@ -303,6 +303,9 @@ pub struct Config {
     pub maxmemory_samples: u32,
     /// 0..=100: how long one eviction pass may run before it yields (see [`crate::evict`]).
     pub maxmemory_eviction_tenacity: u32,
+    /// `maxmemory-clients`: bytes, or a percentage of `maxmemory` when negative (-10 is
+    /// `10%`), as Redis stores it; 0 turns client eviction off (see [`crate::client`]).
+    pub maxmemory_clients: i64,
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
     pub active_expire_effort: u32,
@@ -366,6 +369,7 @@ impl Default for Config {
             maxmemory_policy: String::new(),
             maxmemory_samples: 0,
             maxmemory_eviction_tenacity: 0,
+            maxmemory_clients: 0,
             lfu_log_factor: 0,
             lfu_decay_time: 0,
             active_expire_effort: 0,
@@ -736,6 +740,29 @@ fn set_bind(c: &mut Config, v: Parsed) -> Result<(), String> {
         return Err("Too many bind addresses specified.".into());
     }
     c.bind = addrs;
+    Ok(())
+}
+
+/// `maxmemory-clients`: a memory value (`1mb`) or a percentage of `maxmemory` (`10%`, at most
+/// 100). Like Redis, a memory value past `i64::MAX` wraps into the percentage range.
+fn set_maxmemory_clients(c: &mut Config, v: Parsed) -> Result<(), String> {
+    const BAD: &str = "argument must be a memory or percent value";
+    let v = v.into_string();
+    let n = match v.strip_suffix('%') {
+        Some(pct) => {
+            let p = fastkv_resp::request::parse_i64_strict(pct.as_bytes())
+                .filter(|p| *p >= 0)
+                .ok_or(BAD)?;
+            -p
+        }
+        // Two's complement, as Redis reads the unsigned figure into a signed field.
+        None => parse_memory(&v).ok_or(BAD)? as i64,
+    };
+    if n < 0 && n.unsigned_abs() > 100 {
+        return Err("percentage argument must be less or equal to 100".into());
+    }
+    c.maxmemory_clients = n;
+    MEMORY_CONFIG_GEN.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
@@ -1192,7 +1219,18 @@ pub static DIRECTIVES: &[Directive] = &[
         int(0, 100),
         "10"
     ),
-    compat!("maxmemory-clients", &[], mem(0, LONG_MAX), "0", RUNTIME),
+    row!(
+        "maxmemory-clients",
+        &[],
+        Kind::Special,
+        "0",
+        RUNTIME,
+        |c| match c.maxmemory_clients {
+            n if n < 0 => format!("{}%", n.unsigned_abs()),
+            n => n.to_string(),
+        },
+        set_maxmemory_clients
+    ),
     mem_int!("lfu-log-factor", lfu_log_factor, int(0, INT_MAX), "10"),
     mem_int!("lfu-decay-time", lfu_decay_time, int(0, INT_MAX), "1"),
     int!(
@@ -1415,6 +1453,45 @@ mod tests {
         c.set_directive("save", "3600 1 300 100")
             .unwrap_or_default();
         assert_eq!(c.get("save").as_deref(), Some("3600 1 300 100"));
+    }
+
+    #[test]
+    fn maxmemory_clients_takes_bytes_or_a_percentage() {
+        let mut c = Config::default();
+        let get = |c: &Config| c.get("maxmemory-clients").unwrap_or_default();
+        assert_eq!(get(&c), "0");
+        assert_eq!(c.set_directive("maxmemory-clients", "10%"), Ok(()));
+        assert_eq!((c.maxmemory_clients, get(&c).as_str()), (-10, "10%"));
+        assert_eq!(c.set_directive("maxmemory-clients", "1mb"), Ok(()));
+        assert_eq!(
+            (c.maxmemory_clients, get(&c).as_str()),
+            (1 << 20, "1048576")
+        );
+        // An unsigned figure past i64::MAX wraps into the percentages, as in Redis.
+        assert_eq!(
+            c.set_directive("maxmemory-clients", "18446744073709551615"),
+            Ok(())
+        );
+        assert_eq!(get(&c), "1%");
+        let bad = "CONFIG SET failed (possibly related to argument 'maxmemory-clients') - \
+                   argument must be a memory or percent value";
+        for v in ["-5%", "%", "010%", "1.5%", "1mb%", "x"] {
+            assert_eq!(
+                c.set_directive("maxmemory-clients", v),
+                Err(bad.into()),
+                "{v}"
+            );
+        }
+        let over = "CONFIG SET failed (possibly related to argument 'maxmemory-clients') - \
+                    percentage argument must be less or equal to 100";
+        for v in ["101%", "9223372036854775808"] {
+            assert_eq!(
+                c.set_directive("maxmemory-clients", v),
+                Err(over.into()),
+                "{v}"
+            );
+        }
+        assert_eq!(get(&c), "1%");
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct Stats {
     pub expired_keys: AtomicU64,
     /// Keys removed by `maxmemory` eviction (see [`crate::evict::evict_key`]).
     pub evicted_keys: AtomicU64,
+    /// Clients closed by `maxmemory-clients` (see [`Engine::track_client_memory`]).
+    pub evicted_clients: AtomicU64,
     pub keyspace_hits: AtomicU64,
     pub keyspace_misses: AtomicU64,
     /// Changes since the last save (`rdb_changes_since_last_save`).
@@ -35,6 +37,16 @@ pub struct Stats {
     /// Error replies sent (INFO `total_error_replies`), and by error code (INFO errorstats).
     pub total_error_replies: AtomicU64,
     pub error_codes: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+/// `maxmemory-clients` in bytes: the setting itself, or its percentage of `maxmemory` (none
+/// without a `maxmemory`); 0 turns client eviction off.
+fn client_memory_limit(setting: i64, maxmemory: u64) -> u64 {
+    if setting >= 0 {
+        return setting.unsigned_abs();
+    }
+    let share = u128::from(maxmemory) * u128::from(setting.unsigned_abs()) / 100;
+    u64::try_from(share).unwrap_or(u64::MAX)
 }
 
 /// One command's counters (INFO commandstats).
@@ -89,6 +101,7 @@ impl Stats {
             &self.commands_processed,
             &self.expired_keys,
             &self.evicted_keys,
+            &self.evicted_clients,
             &self.keyspace_hits,
             &self.keyspace_misses,
             &self.total_connections_received,
@@ -230,6 +243,38 @@ impl Engine {
         let config = self.config.read();
         let flags = crate::notify::parse(&config.notify_keyspace_events).unwrap_or(0);
         self.notify_flags.store(flags, Ordering::Relaxed);
+        self.clients.set_memory_limit(client_memory_limit(
+            config.maxmemory_clients,
+            config.maxmemory,
+        ));
+    }
+
+    /// Client eviction, for front ends: records that a network client's buffers now hold
+    /// `bytes` and, when every client's total has reached `maxmemory-clients`, closes the
+    /// clients holding the most (their kill signal fires) until it is below again. Returns
+    /// the CLIENT LIST line of each evicted client, for the log. A few atomics when nothing
+    /// is evicted.
+    pub fn track_client_memory(&self, info: &ClientInfo, bytes: u64) -> Vec<String> {
+        if self.clients.track(info, bytes) {
+            self.evict_clients()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Evicts clients while their total memory is at or over `maxmemory-clients` (see
+    /// [`crate::client::Registry::evict`]); returns their CLIENT LIST lines.
+    pub fn evict_clients(&self) -> Vec<String> {
+        let evicted = self.clients.evict(crate::time::now_ms());
+        self.stats
+            .evicted_clients
+            .fetch_add(evicted.len() as u64, Ordering::Relaxed);
+        evicted
+    }
+
+    /// Bytes held by every network client's buffers (INFO `mem_clients_normal`).
+    pub fn client_memory(&self) -> u64 {
+        self.clients.memory()
     }
 
     /// A new in-process caller with a fresh id, registered (CLIENT LIST shows it with
@@ -362,4 +407,19 @@ fn random_run_id() -> String {
     (0..40)
         .map(|_| char::from(b"0123456789abcdef"[rng.gen_range(0..16)]))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_memory_limit;
+
+    #[test]
+    fn client_memory_limit_is_bytes_or_a_share_of_maxmemory() {
+        assert_eq!(client_memory_limit(0, 1 << 30), 0);
+        assert_eq!(client_memory_limit(5000, 0), 5000);
+        assert_eq!(client_memory_limit(-10, 1000), 100);
+        // A percentage without maxmemory sets no limit.
+        assert_eq!(client_memory_limit(-10, 0), 0);
+        assert_eq!(client_memory_limit(-100, u64::MAX), u64::MAX);
+    }
 }

@@ -242,6 +242,7 @@ fn memory(out: &mut Info, ctx: &mut Ctx<'_, '_>) {
     }
     out.field("mem_not_counted_for_evict", 0);
     out.field("mem_replication_backlog", 0);
+    out.field("mem_clients_normal", engine.client_memory());
     out.field("mem_allocator", crate::memory::ALLOCATOR_NAME);
 }
 
@@ -332,6 +333,7 @@ fn stats(out: &mut Info, engine: &Engine, now_ms: u64) {
     out.field("rejected_connections", get(&s.rejected_connections));
     out.field("expired_keys", get(&s.expired_keys));
     out.field("evicted_keys", get(&s.evicted_keys));
+    out.field("evicted_clients", get(&s.evicted_clients));
     out.field("keyspace_hits", get(&s.keyspace_hits));
     out.field("keyspace_misses", get(&s.keyspace_misses));
     let (channels, patterns, shard) = engine.pubsub.counts();

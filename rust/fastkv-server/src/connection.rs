@@ -234,6 +234,12 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
                 obl: 0,
             };
         }
+        // maxmemory-clients: a growing query buffer may close this client (or others)
+        // before any of its commands run, as Redis evicts before processing.
+        track_memory(shared, &info, &inbuf, &out, &sink);
+        if info.kill.is_fired() {
+            return;
+        }
 
         let mut close = false;
         loop {
@@ -293,8 +299,11 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
                 close = true;
                 break;
             }
-            if out.len() >= OUT_FLUSH && !flush(&mut sock, &mut out, shared, &info).await {
-                return;
+            if out.len() >= OUT_FLUSH {
+                track_memory(shared, &info, &inbuf, &out, &sink);
+                if info.kill.is_fired() || !flush(&mut sock, &mut out, shared, &info).await {
+                    return;
+                }
             }
         }
 
@@ -310,6 +319,8 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
             inbuf = Vec::with_capacity(READ_CHUNK);
         }
 
+        // The replies waiting to go out count too (a reader that does not drain them).
+        track_memory(shared, &info, &inbuf, &out, &sink);
         if !flush(&mut sock, &mut out, shared, &info).await || close {
             return;
         }
@@ -322,6 +333,23 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
             return;
         }
         client.publish();
+    }
+}
+
+/// What a connection costs besides its buffers (its task, its `Client`), for
+/// `maxmemory-clients`.
+const CLIENT_BASE_BYTES: usize = 1024;
+
+/// Client eviction: reports what this connection's buffers hold (query buffer, replies not yet
+/// written, queued pub/sub pushes) and logs the clients closed as a result. This one may be
+/// among them: then its kill signal has fired.
+fn track_memory(shared: &Shared, info: &ClientInfo, inbuf: &Vec<u8>, out: &Vec<u8>, sink: &Sink) {
+    let bytes = CLIENT_BASE_BYTES + inbuf.capacity() + out.capacity() + sink.bytes();
+    for line in shared
+        .engine
+        .track_client_memory(info, u64::try_from(bytes).unwrap_or(u64::MAX))
+    {
+        shared.log.verbose(&format!("Evicting client: {line}"));
     }
 }
 
