@@ -430,6 +430,12 @@ impl Registry {
         if client.kill.is_fired() {
             return false;
         }
+        let limit = self.memory_limit();
+        // Usually unchanged since the last batch: then only shared reads (the total's cache
+        // line is not written by every connection on every batch).
+        if client.mem.load(Ordering::Relaxed) == bytes {
+            return limit > 0 && self.memory() >= limit;
+        }
         // Every change of a client's figure goes into the total as the difference from the
         // figure it replaced, so the total stays the sum whatever the interleaving.
         let old = client.mem.swap(bytes, Ordering::Relaxed);
@@ -440,7 +446,6 @@ impl Registry {
             let d = old - bytes;
             self.mem_total.fetch_sub(d, Ordering::Relaxed) - d
         };
-        let limit = self.memory_limit();
         limit > 0 && total >= limit
     }
 
