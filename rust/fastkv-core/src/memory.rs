@@ -206,6 +206,61 @@ pub fn measure<T>(f: impl FnOnce() -> T) -> (T, Option<i64>) {
 /// `mem_allocator`: what Redis prints for a libc-malloc build.
 pub const ALLOCATOR_NAME: &str = "libc";
 
+/// What the allocator itself reports (INFO `allocator_*`, MEMORY STATS `allocator.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllocatorStats {
+    /// Bytes in blocks handed out and not freed (`allocator_allocated`).
+    pub allocated: u64,
+    /// Bytes the allocator holds from the system: the blocks in use plus its free blocks
+    /// (`allocator_active`). Whether those pages are resident glibc does not say, so fastkv
+    /// reports no `allocator_resident`.
+    pub active: u64,
+}
+
+impl AllocatorStats {
+    /// `allocator_frag_ratio` and `allocator_frag_bytes`: what the free blocks add.
+    pub fn fragmentation(&self) -> (f64, u64) {
+        let ratio = if self.allocated == 0 {
+            0.0
+        } else {
+            self.active as f64 / self.allocated as f64
+        };
+        (ratio, self.active.saturating_sub(self.allocated))
+    }
+}
+
+/// glibc's own figures over every arena, from `mallinfo2` (glibc 2.33 and later; looked up at
+/// run time, so a build also loads where an older glibc lacks it: then `None`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn allocator_stats() -> Option<AllocatorStats> {
+    type MallInfo2 = unsafe extern "C" fn() -> libc::mallinfo2;
+    static FUNC: std::sync::OnceLock<Option<MallInfo2>> = std::sync::OnceLock::new();
+    let func = *FUNC.get_or_init(|| {
+        // SAFETY: `dlsym` with `RTLD_DEFAULT` and a NUL-terminated name only searches the
+        // loaded objects' symbol tables.
+        let sym = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"mallinfo2".as_ptr()) };
+        // SAFETY: the symbol, when present, is glibc's `struct mallinfo2 mallinfo2(void)`
+        // (its ABI since 2.33), which is exactly `MallInfo2`; a non-null data pointer and a
+        // function pointer have the same size and representation on Linux.
+        (!sym.is_null())
+            .then(|| unsafe { std::mem::transmute::<*mut libc::c_void, MallInfo2>(sym) })
+    });
+    // SAFETY: `mallinfo2` takes no arguments and only reads glibc's arena statistics (under
+    // the arenas' locks); it allocates nothing, so calling it from any thread is sound.
+    let info = unsafe { func?() };
+    let mapped = info.hblkhd as u64;
+    Some(AllocatorStats {
+        allocated: info.uordblks as u64 + mapped,
+        active: info.arena as u64 + mapped,
+    })
+}
+
+/// No allocator figures off glibc.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn allocator_stats() -> Option<AllocatorStats> {
+    None
+}
+
 /// MEMORY PURGE: returns free heap memory to the system where the allocator allows it.
 /// Returns whether anything could be attempted.
 pub fn purge() -> bool {
@@ -231,6 +286,24 @@ static TEST_ALLOC: CountingAlloc = CountingAlloc;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn allocator_stats_follow_allocations() {
+        let Some(before) = allocator_stats() else {
+            return; // glibc older than 2.33
+        };
+        assert!(before.active >= before.allocated);
+        let v = vec![1u8; 4 << 20];
+        let during = allocator_stats().unwrap_or(before);
+        assert!(
+            during.allocated >= before.allocated + (4 << 20),
+            "{before:?} {during:?}"
+        );
+        drop(v);
+        let (ratio, bytes) = during.fragmentation();
+        assert!(ratio >= 1.0 && bytes == during.active - during.allocated);
+    }
 
     #[test]
     fn counts_allocations_and_frees() {

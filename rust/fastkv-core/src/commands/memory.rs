@@ -178,9 +178,9 @@ fn alloc_size(n: usize) -> u64 {
     }
 }
 
-/// `MEMORY STATS` — Redis's map of memory figures. Fields fastkv cannot measure (client
-/// buffers, script caches, allocator internals) are left out; those that are truly zero here
-/// (no replication backlog, replicas, cluster links, AOF buffer) are kept.
+/// `MEMORY STATS` — Redis's map of memory figures. Fields fastkv cannot measure (script
+/// caches, the allocator's resident pages) are left out; those that are truly zero here (no
+/// replication backlog, replicas, cluster links, AOF buffer) are kept.
 fn cmd_memory_stats(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     let o = overhead(ctx);
     let int = |n: u64| Frame::Integer(n.try_into().unwrap_or(i64::MAX));
@@ -190,6 +190,10 @@ fn cmd_memory_stats(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame
         (Frame::bulk("startup.allocated"), int(o.startup)),
         (Frame::bulk("replication.backlog"), int(0)),
         (Frame::bulk("clients.slaves"), int(0)),
+        (
+            Frame::bulk("clients.normal"),
+            int(ctx.engine.client_memory()),
+        ),
         (Frame::bulk("cluster.links"), int(0)),
         (Frame::bulk("aof.buffer"), int(0)),
     ];
@@ -214,6 +218,16 @@ fn cmd_memory_stats(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame
         ),
         (Frame::bulk("peak.percentage"), Frame::Double(o.peak_perc())),
     ]);
+    if let Some(a) = memory::allocator_stats() {
+        let (ratio, bytes) = a.fragmentation();
+        m.push((Frame::bulk("allocator.allocated"), int(a.allocated)));
+        m.push((Frame::bulk("allocator.active"), int(a.active)));
+        m.push((
+            Frame::bulk("allocator-fragmentation.ratio"),
+            Frame::Double(ratio),
+        ));
+        m.push((Frame::bulk("allocator-fragmentation.bytes"), int(bytes)));
+    }
     if let Some((ratio, bytes)) = o.fragmentation() {
         m.push((Frame::bulk("fragmentation"), Frame::Double(ratio)));
         m.push((Frame::bulk("fragmentation.bytes"), Frame::Integer(bytes)));
