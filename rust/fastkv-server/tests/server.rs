@@ -402,3 +402,31 @@ fn binary_logs_and_exits_0_on_sigterm() {
     }
     assert!(closed(&mut s));
 }
+
+#[test]
+fn slow_reader_gets_every_reply_in_order_and_stalls_only_itself() {
+    // Replies are deferred to the end of the worker's turn; a reader that does not keep up
+    // fills its socket, and the rest must still come, in order, while others are served.
+    let mut h = start();
+    let mut s = connect(&h);
+    let value = "v".repeat(200_000);
+    exchange(&mut s, &cmd(&["SET", "big", &value]), b"+OK\r\n");
+    let get = cmd(&["GET", "big"]);
+    // One write per GET: most arrive as batches of their own (deferred one by one); 40 of
+    // them (8 MB) are more than the socket buffers hold, so the writes stall.
+    for _ in 0..40 {
+        s.write_all(&get).expect("write");
+    }
+    s.write_all(&cmd(&["PING"])).expect("write");
+    let mut other = connect(&h);
+    exchange(&mut other, &cmd(&["INCR", "n"]), b":1\r\n");
+    let mut want = Vec::new();
+    for _ in 0..40 {
+        want.extend_from_slice(format!("${}\r\n{value}\r\n", value.len()).as_bytes());
+    }
+    want.extend_from_slice(b"+PONG\r\n");
+    let got = read_n(&mut s, want.len());
+    assert!(got == want, "replies to a slow reader differ");
+    exchange(&mut other, &cmd(&["INCR", "n"]), b":2\r\n");
+    h.close();
+}
