@@ -7,6 +7,14 @@ every row on each, alternating which server goes first (by round and by row), so
 other load on the machine falls on both. Reported per row: the median over rounds of
 requests/s, p50 and p99 (from `--csv`), and the ratio fastkv/Redis.
 
+Also recorded per row, for both servers alike: CPU microseconds per request of the server
+(run time of all its threads, from /proc/<pid>/task/*/schedstat around the run) and of
+redis-benchmark (its rusage; for LRANGE_100 that includes the LPUSH run that fills the list,
+against both servers). Wall-clock rates move with whatever else runs on the machine; CPU
+per request moves much less, and at -P 1 redis-benchmark's own CPU per request is what sets
+the rate (it uses a whole core, either server less), so these columns say whether a difference
+in req/s is the server's doing or noise.
+
 Any error reply, non-zero exit or missing row from redis-benchmark aborts the run: nothing
 questionable is recorded. Not a test: nothing here fails on timing.
 
@@ -18,6 +26,8 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -76,7 +86,8 @@ ROWS: tuple[Row, ...] = (
     Row("mset", "MSET (10 keys)", 25_000, 80_000),
 )
 
-Sample = dict[str, float]  # rps, p50_ms, p99_ms
+Sample = dict[str, float]  # rps, p50_ms, p99_ms, server_cpu_us, client_cpu_us (per request)
+SAMPLE_KEYS = ("rps", "p50_ms", "p99_ms", "server_cpu_us", "client_cpu_us")
 
 
 class BenchmarkError(RuntimeError):
@@ -89,10 +100,18 @@ def run_row(server: Server, row: Row, pipeline: int, requests: int) -> Sample:
         "redis-benchmark", "-h", HOST, "-p", str(server.port), "-c", str(CLIENTS),
         "-n", str(requests), "-P", str(pipeline), "-r", str(KEYSPACE), "-t", row.flag, "--csv",
     ]  # fmt: skip
+    server_cpu0 = process_cpu_s(server.pid)
+    # Only redis-benchmark is reaped meanwhile (the servers are reaped when they stop).
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
     except subprocess.TimeoutExpired as e:
         raise BenchmarkError(f"{server.name} {row.label} P{pipeline}: timed out") from e
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu1 = process_cpu_s(server.pid)
+    client_cpu = (children1.ru_utime + children1.ru_stime) - (
+        children0.ru_utime + children0.ru_stime
+    )
     out, err = done.stdout, done.stderr
     where = f"{server.name} {row.label} -P {pipeline}"
     if done.returncode != 0 or "error" in out.lower():
@@ -108,6 +127,8 @@ def run_row(server: Server, row: Row, pipeline: int, requests: int) -> Sample:
             "rps": float(rec["rps"]),
             "p50_ms": float(rec["p50_latency_ms"]),
             "p99_ms": float(rec["p99_latency_ms"]),
+            "server_cpu_us": (server_cpu1 - server_cpu0) * 1e6 / requests,
+            "client_cpu_us": client_cpu * 1e6 / requests,
         }
     except (KeyError, TypeError, ValueError) as e:
         raise BenchmarkError(f"{where}: unreadable CSV row {rec!r}") from e
@@ -116,8 +137,33 @@ def run_row(server: Server, row: Row, pipeline: int, requests: int) -> Sample:
     return sample
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds a running process has used so far: the sum over its threads of
+    /proc/<pid>/task/<tid>/schedstat's run time (ns; threads that already exited are not
+    counted), else utime + stime from /proc/<pid>/stat (10 ms ticks)."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        tids = []
+    total_ns, counted = 0, 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat", encoding="ascii") as f:
+                total_ns += int(f.read().split()[0])
+            counted += 1
+        except (OSError, ValueError, IndexError):
+            continue  # the thread just exited, or no schedstat
+    if counted:
+        return total_ns / 1e9
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        # The command name (field 2) may hold spaces: count fields after its closing ')'.
+        fields = f.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median_sample(samples: list[Sample]) -> Sample:
-    return {k: statistics.median(s[k] for s in samples) for k in ("rps", "p50_ms", "p99_ms")}
+    return {k: statistics.median(s[k] for s in samples) for k in SAMPLE_KEYS}
 
 
 def matrix(
@@ -143,7 +189,8 @@ def matrix(
                             print(
                                 f"  round {rnd + 1} {row.label:10} P{pipeline:<2} {name:6} "
                                 f"{s['rps']:>12,.0f}/s  p50 {s['p50_ms']:.3f}  "
-                                f"p99 {s['p99_ms']:.3f} ms",
+                                f"p99 {s['p99_ms']:.3f} ms  CPU us/req server "
+                                f"{s['server_cpu_us']:.2f} client {s['client_cpu_us']:.2f}",
                                 flush=True,
                             )
         if verbose:
@@ -190,14 +237,16 @@ def matrix(
 def print_table(result: dict[str, Any]) -> None:
     print(
         f"{'test':11} {'P':>3} {'redis rps':>12} {'fastkv rps':>12} {'ratio':>6} "
-        f"{'p50 r/f ms':>13} {'p99 r/f ms':>15}"
+        f"{'p50 r/f ms':>13} {'p99 r/f ms':>15} {'srv us/req r/f':>15} {'cli us/req r/f':>15}"
     )
     for r in result["rows"]:
         red, fkv = r["redis"], r["fastkv"]
         print(
             f"{r['test']:11} {r['pipeline']:>3} {red['rps']:>12,.0f} {fkv['rps']:>12,.0f} "
             f"{r['ratio']:>6.2f} {red['p50_ms']:>6.3f}/{fkv['p50_ms']:<6.3f} "
-            f"{red['p99_ms']:>7.3f}/{fkv['p99_ms']:<7.3f}"
+            f"{red['p99_ms']:>7.3f}/{fkv['p99_ms']:<7.3f} "
+            f"{red['server_cpu_us']:>7.2f}/{fkv['server_cpu_us']:<7.2f} "
+            f"{red['client_cpu_us']:>7.2f}/{fkv['client_cpu_us']:<7.2f}"
         )
     for scope, s in result["summary"].items():
         print(f"{scope:4} median ratio {s['median_ratio']:.2f}, min {s['min_ratio']:.2f}")
@@ -236,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             "scale": scale,
             "fastkv_server": fastkv_cmd,
             "server_args": "--bind 127.0.0.1 --save '' --appendonly no",
-            "statistic": "median over rounds of requests/s, p50 and p99 (ms)",
+            "statistic": "median over rounds of requests/s, p50 and p99 (ms), and CPU us per "
+            "request of the server and of redis-benchmark",
         },
         **result,
     }
