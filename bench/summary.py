@@ -47,6 +47,14 @@ def machine_section(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def cpu(red: dict[str, float], fkv: dict[str, float], key: str) -> str:
+    """`Redis / fastkv` CPU microseconds per request (n/a in results from before they were
+    recorded)."""
+    if key not in red or key not in fkv:
+        return "n/a"
+    return f"{red[key]:.2f} / {fkv[key]:.2f}"
+
+
 def server_section(data: dict[str, Any]) -> list[str]:
     cfg = data["config"]
     out = [
@@ -56,9 +64,14 @@ def server_section(data: dict[str, Any]) -> list[str]:
         f"`{cfg['server_args']}`; median of {cfg['rounds']} rounds (servers alternated). "
         "Target per row: fastkv/Redis >= 1.0, p99 no worse than Redis.",
         "",
+        "CPU columns: microseconds of CPU per request, Redis / fastkv, of the server (all its "
+        "threads) and of redis-benchmark (the client). At -P 1 the client uses a whole core "
+        "against either server, so its CPU per request sets the rate there.",
+        "",
         "| test | -P | -n | Redis req/s | fastkv req/s | ratio (target >= 1.0) "
-        "| p50 ms Redis / fastkv | p99 ms Redis / fastkv (target: fastkv <= Redis) |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| p50 ms Redis / fastkv | p99 ms Redis / fastkv (target: fastkv <= Redis) "
+        "| server CPU us/req | client CPU us/req |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in data["rows"]:
         red, fkv = r["redis"], r["fastkv"]
@@ -68,7 +81,8 @@ def server_section(data: dict[str, Any]) -> list[str]:
             p99 = f"{red['p99_ms']:.3f} / **{fkv['p99_ms']:.3f}**"
         out.append(
             f"| {r['test']} | {r['pipeline']} | {r['requests']:,} | {red['rps']:,.0f} "
-            f"| {fkv['rps']:,.0f} | {ratio} | {red['p50_ms']:.3f} / {fkv['p50_ms']:.3f} | {p99} |"
+            f"| {fkv['rps']:,.0f} | {ratio} | {red['p50_ms']:.3f} / {fkv['p50_ms']:.3f} | {p99} "
+            f"| {cpu(red, fkv, 'server_cpu_us')} | {cpu(red, fkv, 'client_cpu_us')} |"
         )
     s = data["summary"]["all"]
     n = len(data["rows"])
@@ -84,6 +98,17 @@ def server_section(data: dict[str, Any]) -> list[str]:
         f"| {yes(s['median_ratio'] >= 1.2)} |",
         f"| p99 no worse than Redis | worse on {len(s['rows_p99_worse_than_redis'])} of {n} rows"
         f" | {yes(not s['rows_p99_worse_than_redis'])} |",
+    ]
+    cheaper = [
+        r for r in data["rows"] if "server_cpu_us" in r["fastkv"] and "server_cpu_us" in r["redis"]
+    ]
+    if cheaper:
+        below = sum(r["fastkv"]["server_cpu_us"] <= r["redis"]["server_cpu_us"] for r in cheaper)
+        out.append(
+            f"| (not a target) server CPU per request: fastkv <= Redis | on {below} of "
+            f"{len(cheaper)} rows | |"
+        )
+    out += [
         "",
         "![server](server.png)",
         "",
