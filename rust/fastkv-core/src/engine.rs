@@ -272,6 +272,12 @@ impl Engine {
         evicted
     }
 
+    /// Whether every client's buffers together are at or over `maxmemory-clients`.
+    pub fn client_memory_over_limit(&self) -> bool {
+        let limit = self.clients.memory_limit();
+        limit > 0 && self.clients.memory() >= limit
+    }
+
     /// Bytes held by every network client's buffers (INFO `mem_clients_normal`).
     pub fn client_memory(&self) -> u64 {
         self.clients.memory()

@@ -116,6 +116,7 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut start = 0usize;
     let mut peak = 0usize;
+    let mut mem = MemReport::default();
     // When the last command came (ms since the epoch), for the idle timeout.
     // (Atomics only because the task must be `Send`: one thread uses them.)
     let last_active_ms = AtomicU64::new(fastkv_core::time::now_ms());
@@ -236,8 +237,7 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
         }
         // maxmemory-clients: a growing query buffer may close this client (or others)
         // before any of its commands run, as Redis evicts before processing.
-        track_memory(shared, &info, &inbuf, &out, &sink);
-        if info.kill.is_fired() {
+        if mem.update(shared, &info, held(&inbuf, &out, &client, &sink)) {
             return;
         }
 
@@ -299,11 +299,11 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
                 close = true;
                 break;
             }
-            if out.len() >= OUT_FLUSH {
-                track_memory(shared, &info, &inbuf, &out, &sink);
-                if info.kill.is_fired() || !flush(&mut sock, &mut out, shared, &info).await {
-                    return;
-                }
+            if out.len() >= OUT_FLUSH
+                && (mem.update(shared, &info, held(&inbuf, &out, &client, &sink))
+                    || !flush(&mut sock, &mut out, shared, &info).await)
+            {
+                return;
             }
         }
 
@@ -320,7 +320,9 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
         }
 
         // The replies waiting to go out count too (a reader that does not drain them).
-        track_memory(shared, &info, &inbuf, &out, &sink);
+        if mem.update(shared, &info, held(&inbuf, &out, &client, &sink)) {
+            return;
+        }
         if !flush(&mut sock, &mut out, shared, &info).await || close {
             return;
         }
@@ -340,15 +342,41 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
 /// `maxmemory-clients`.
 const CLIENT_BASE_BYTES: usize = 1024;
 
-/// Client eviction: reports what this connection's buffers hold (query buffer, replies not yet
-/// written, queued pub/sub pushes) and logs the clients closed as a result. This one may be
-/// among them: then its kill signal has fired.
-fn track_memory(shared: &Shared, info: &ClientInfo, inbuf: &Vec<u8>, out: &Vec<u8>, sink: &Sink) {
-    let bytes = CLIENT_BASE_BYTES + inbuf.capacity() + out.capacity() + sink.bytes();
-    for line in shared
-        .engine
-        .track_client_memory(info, u64::try_from(bytes).unwrap_or(u64::MAX))
-    {
+/// What this connection's buffers hold, for client eviction: the query buffer, the replies
+/// not yet written and, for a subscriber, its queued pushes.
+fn held(inbuf: &Vec<u8>, out: &Vec<u8>, client: &Client, sink: &Sink) -> usize {
+    let pushes = if client.subs.is_some() {
+        sink.bytes()
+    } else {
+        0
+    };
+    CLIENT_BASE_BYTES + inbuf.capacity() + out.capacity() + pushes
+}
+
+/// Client eviction, per connection: the figure it last reported.
+#[derive(Default)]
+struct MemReport {
+    reported: usize,
+}
+
+impl MemReport {
+    /// Reports `bytes` if they changed, or whenever every client's total is at or over
+    /// `maxmemory-clients` (a limit just lowered), and logs the clients that closes; true if
+    /// this client is among them. Usually two shared reads and a comparison.
+    fn update(&mut self, shared: &Shared, info: &ClientInfo, bytes: usize) -> bool {
+        if bytes == self.reported && !shared.engine.client_memory_over_limit() {
+            return false;
+        }
+        self.reported = bytes;
+        report_memory(shared, info, bytes);
+        info.kill.is_fired()
+    }
+}
+
+#[inline(never)]
+fn report_memory(shared: &Shared, info: &ClientInfo, bytes: usize) {
+    let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+    for line in shared.engine.track_client_memory(info, bytes) {
         shared.log.verbose(&format!("Evicting client: {line}"));
     }
 }
