@@ -10,6 +10,13 @@
 //!    its own task (tokio parks it on the socket), never other clients.
 //! 4. Publish the buffer sizes and last command to the client's shared info (one lock).
 //!
+//! Client eviction (`maxmemory-clients`): after each read, before a mid-pipeline flush and
+//! before each write, the connection reports what its buffers hold if that changed (see
+//! [`MemReport`]); when all clients together are at or over the limit, the engine closes the
+//! ones holding the most, this one possibly included. While only CLIENT NO-EVICT clients keep
+//! the total over the limit, every report looks for a client to evict and finds none: a walk
+//! of the client list per batch, as Redis also retries on every command.
+//!
 //! Blocking commands (BLPOP...): `run_one` uses `Engine::execute_or_block`. When the client
 //! blocks, the replies so far are written and the task waits for the first of: the reply
 //! (delivered on a oneshot by whichever thread serves the waiter), the deadline (then
