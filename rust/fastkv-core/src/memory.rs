@@ -289,20 +289,15 @@ mod tests {
 
     #[test]
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    fn allocator_stats_follow_allocations() {
-        let Some(before) = allocator_stats() else {
+    fn allocator_stats_are_consistent() {
+        // Process-wide figures while other tests allocate and free in parallel: only what holds
+        // at any instant is asserted (growth is checked on a server in the Python tests).
+        let Some(a) = allocator_stats() else {
             return; // glibc older than 2.33
         };
-        assert!(before.active >= before.allocated);
-        let v = vec![1u8; 4 << 20];
-        let during = allocator_stats().unwrap_or(before);
-        assert!(
-            during.allocated >= before.allocated + (4 << 20),
-            "{before:?} {during:?}"
-        );
-        drop(v);
-        let (ratio, bytes) = during.fragmentation();
-        assert!(ratio >= 1.0 && bytes == during.active - during.allocated);
+        assert!(a.allocated > 0 && a.active >= a.allocated, "{a:?}");
+        let (ratio, bytes) = a.fragmentation();
+        assert!(ratio >= 1.0 && bytes == a.active - a.allocated, "{a:?}");
     }
 
     #[test]
