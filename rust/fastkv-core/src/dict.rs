@@ -668,12 +668,11 @@ mod tests {
         assert_eq!(got, model);
     }
 
-    #[test]
-    fn scan_survives_growth() {
-        let mut d = Dict::new();
-        for i in 0..100 {
-            put(&mut d, &format!("old{i}"), i);
-        }
+    /// Every key a full SCAN of `d` returns, with `between(d, step)` run after each call.
+    fn scan_while(
+        d: &mut Dict<u32>,
+        mut between: impl FnMut(&mut Dict<u32>, usize),
+    ) -> HashSet<Vec<u8>> {
         let mut seen = HashSet::new();
         let mut cursor = 0;
         let mut step = 0;
@@ -681,18 +680,29 @@ mod tests {
             cursor = d.scan_step(cursor, |k, _| {
                 seen.insert(k.to_vec());
             });
-            // Grow the table a lot between the first calls.
-            if step < 20 {
-                for j in 0..50 {
-                    put(&mut d, &format!("new{step}-{j}"), 0);
-                }
-            }
+            between(d, step);
             step += 1;
             assert!(step < 100_000, "scan does not terminate");
             if cursor == 0 {
-                break;
+                return seen;
             }
         }
+    }
+
+    #[test]
+    fn scan_survives_growth() {
+        let mut d = Dict::new();
+        for i in 0..100 {
+            put(&mut d, &format!("old{i}"), i);
+        }
+        let seen = scan_while(&mut d, |d, step| {
+            // Grow the table a lot between the first calls.
+            if step < 20 {
+                for j in 0..50 {
+                    put(d, &format!("new{step}-{j}"), 0);
+                }
+            }
+        });
         for i in 0..100 {
             assert!(seen.contains(format!("old{i}").as_bytes()), "missed old{i}");
         }
@@ -704,26 +714,15 @@ mod tests {
         for i in 0..2000 {
             put(&mut d, &format!("k{i}"), i);
         }
-        let mut seen = HashSet::new();
-        let mut cursor = 0;
-        let mut step = 0;
-        loop {
-            cursor = d.scan_step(cursor, |k, _| {
-                seen.insert(k.to_vec());
-            });
+        let seen = scan_while(&mut d, |d, step| {
             // Delete the "gone" keys (not the kept k0..k99) over the first calls: the table
             // shrinks several times and the kept keys move between slab slots.
             if step < 40 {
                 for j in 0..50 {
-                    del(&mut d, &format!("k{}", 100 + step * 50 + j));
+                    del(d, &format!("k{}", 100 + step * 50 + j));
                 }
             }
-            step += 1;
-            assert!(step < 100_000, "scan does not terminate");
-            if cursor == 0 {
-                break;
-            }
-        }
+        });
         assert_eq!(d.len(), 100);
         assert!(d.buckets() < 2048);
         for i in 0..100 {
