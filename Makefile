@@ -1,5 +1,5 @@
-# Small named entry points for the dev loop. The README's two commands call `make serve` and
-# `make test`; CI (.ci/run) calls `make test`.
+# Small named entry points for the dev loop. The README's first command is what `make serve` runs,
+# its second is `make test`; CI (.ci/run) calls `make test`.
 
 PYTHON ?= python3
 CARGO ?= cargo
