@@ -47,13 +47,14 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import heapq
 import itertools
 import json
 import random
 import socket
 import sys
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -284,6 +285,97 @@ def exact_lru_hit_ratio(keys: list[int], capacity: int, warmup: int) -> float:
 
 # ---------------------------------------------------------------------------------------------
 # Replay.
+
+
+def perfect_lfu_hit_ratio(keys: list[int], capacity: int, warmup: int, batch: int) -> float:
+    """Hit ratio of an LFU without the approximations of Redis's and fastkv's: an exact count of
+    every request of every key since the start (kept for keys evicted too: unlimited history),
+    the whole cache searched for the victim (no sampling). Replayed like the servers: a batch's
+    GETs, then each missed key stored once and the least-counted key (ties: least recent)
+    evicted, which may be the key just stored (an admission filter, as W-TinyLFU has)."""
+    counts: dict[int, int] = {}
+    cached: dict[int, tuple[int, int]] = {}  # key -> its (count, last access) in the heap
+    heap: list[tuple[int, int, int]] = []  # (count, last access, key), stale entries skipped
+    clock = hits = 0
+    for lo in range(0, len(keys), batch):
+        missed: dict[int, None] = {}
+        for i in range(lo, min(lo + batch, len(keys))):
+            k = keys[i]
+            clock += 1
+            n = counts.get(k, 0) + 1
+            counts[k] = n
+            if k in cached:
+                cached[k] = (n, clock)
+                heapq.heappush(heap, (n, clock, k))
+                if i >= warmup:
+                    hits += 1
+            else:
+                missed[k] = None
+        for k in missed:
+            clock += 1
+            cached[k] = (counts[k], clock)
+            heapq.heappush(heap, (counts[k], clock, k))
+            while len(cached) > capacity:
+                n, at, v = heapq.heappop(heap)
+                if cached.get(v) == (n, at):
+                    del cached[v]
+    return hits / max(1, len(keys) - warmup)
+
+
+def hindsight_hit_ratio(keys: list[int], capacity: int, warmup: int) -> float:
+    """Hit ratio of the best fixed set of `capacity` keys, chosen knowing the whole trace (the
+    most requested keys), each stored at its first request (that one is a miss)."""
+    chosen = {k for k, _ in Counter(keys).most_common(capacity)}
+    seen: set[int] = set()
+    hits = 0
+    for i, k in enumerate(keys):
+        if k in chosen:
+            if k in seen and i >= warmup:
+                hits += 1
+            seen.add(k)
+    return hits / max(1, len(keys) - warmup)
+
+
+def belady_hit_ratio(keys: list[int], capacity: int, warmup: int) -> float:
+    """Hit ratio of Belady's MIN, which knows the future: on a miss the key is stored unless it
+    is never requested again, and the key requested furthest ahead goes (possibly the new one).
+    Per request, not in batches, so no policy replayed in batches can beat it."""
+    never = len(keys)
+    next_use = [never] * len(keys)
+    last: dict[int, int] = {}
+    for i in range(len(keys) - 1, -1, -1):
+        next_use[i] = last.get(keys[i], never)
+        last[keys[i]] = i
+    cached: dict[int, int] = {}  # key -> its next request
+    heap: list[tuple[int, int]] = []  # (-next request, key), stale entries skipped
+    hits = 0
+    for i, k in enumerate(keys):
+        if k in cached and i >= warmup:
+            hits += 1
+        nxt = next_use[i]
+        if nxt == never:
+            cached.pop(k, None)
+            continue
+        cached[k] = nxt
+        heapq.heappush(heap, (-nxt, k))
+        while len(cached) > capacity:
+            neg, v = heapq.heappop(heap)
+            if cached.get(v) == -neg:
+                del cached[v]
+    return hits / max(1, len(keys) - warmup)
+
+
+def references(trace: Trace, capacity: int, batch: int) -> dict[str, Any]:
+    """What policies outside the servers get on a trace: exact LRU, perfect LFU, the best
+    fixed set in hindsight and Belady's MIN (see their functions)."""
+    warm = int(len(trace.keys) * WARMUP_FRACTION)
+    return {
+        "capacity": capacity,
+        "hit_ratio": exact_lru_hit_ratio(trace.keys, capacity, warm),
+        "perfect_lfu": perfect_lfu_hit_ratio(trace.keys, capacity, warm, batch),
+        "hindsight": hindsight_hit_ratio(trace.keys, capacity, warm),
+        "belady": belady_hit_ratio(trace.keys, capacity, warm),
+    }
 
 
 def key_name(i: int) -> bytes:
@@ -634,6 +726,8 @@ def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
                     "fastkv": best["fastkv"][0],
                     "redis": best["redis"][0],
                     "met": best["fastkv"][0] >= best["redis"][0] + TARGET_SCAN_MARGIN,
+                    "needed": best["redis"][0] + TARGET_SCAN_MARGIN,
+                    "references": data.get("exact_lru", {}).get(f"{trace}/{size}", {}),
                 }
             )
     return out
@@ -668,13 +762,26 @@ def table(data: dict[str, Any]) -> list[str]:
                     f"| {r['oom_errors'] if r else '-'} / {f['oom_errors'] if f else '-'} "
                     f"| {r['requests_per_s'] if r else '-'} / {f['requests_per_s'] if f else '-'} |"
                 )
-            key = f"{trace}/{size}"
-            if key in ref:
-                out.append(
-                    f"| {trace} | {size} | *exact LRU, {ref[key]['capacity']:,} keys* "
-                    f"| {_pct(ref[key]['hit_ratio'])} | | | | | |"
-                )
+            for label, value in _reference_rows(ref.get(f"{trace}/{size}")):
+                out.append(f"| {trace} | {size} | *{label}* | {_pct(value)} | | | | | |")
     return out
+
+
+REFERENCE_LABELS = (
+    ("hit_ratio", "exact LRU"),
+    ("perfect_lfu", "perfect LFU, all history"),
+    ("hindsight", "best fixed set, hindsight"),
+    ("belady", "Belady's MIN (knows the future)"),
+)
+
+
+def _reference_rows(ref: dict[str, Any] | None) -> list[tuple[str, float]]:
+    """(label, hit ratio) of each reference policy present (older results: exact LRU only)."""
+    if not ref:
+        return []
+    return [
+        (f"{label}, {ref['capacity']:,} keys", ref[k]) for k, label in REFERENCE_LABELS if k in ref
+    ]
 
 
 def markdown(data: dict[str, Any]) -> list[str]:
@@ -716,8 +823,29 @@ def markdown(data: dict[str, Any]) -> list[str]:
             )
         n_met = sum(1 for t in tg if t["met"])
         out += ["", f"Targets met: {n_met} of {len(tg)}.", ""]
+        out += [line for t in tg for line in _ceiling(t)]
     out += ["![eviction](eviction.png)", ""]
     return out
+
+
+def _ceiling(t: dict[str, Any]) -> list[str]:
+    """A sentence setting a margin target beside the reference policies of its trace: whether
+    any policy that sees only the past (perfect LFU stands for them) could reach it."""
+    ref = t.get("references") or {}
+    if "needed" not in t or "perfect_lfu" not in ref:
+        return []
+    need, lfu = t["needed"], ref["perfect_lfu"]
+    verdict = (
+        "above what perfect LFU gets: no frequency-based policy reaches it on this trace"
+        if need > lfu
+        else "within what perfect LFU gets"
+    )
+    return [
+        f"- {t['trace']} {t['size']}: the margin target needs {_pct(need)}; perfect LFU with "
+        f"all history gets {_pct(lfu)}, the best fixed set chosen in hindsight "
+        f"{_pct(ref.get('hindsight'))}, Belady's MIN {_pct(ref.get('belady'))}: {verdict}.",
+        "",
+    ]
 
 
 def chart(data: dict[str, Any]) -> Path:
@@ -757,6 +885,10 @@ def chart(data: dict[str, Any]) -> Path:
             ref = data.get("exact_lru", {}).get(f"{trace}/{size}")
             if ref:
                 ax.axhline(100 * ref["hit_ratio"], color="gray", ls="--", lw=1, label="exact LRU")
+                if "perfect_lfu" in ref:
+                    ax.axhline(
+                        100 * ref["perfect_lfu"], color="green", ls=":", lw=1, label="perfect LFU"
+                    )
             ax.set_xticks(xs)
             ax.set_xticklabels([p.replace("-", "\n") for p in POLICIES], fontsize=7)
             ax.set_ylabel("hit %")
@@ -861,14 +993,11 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.monotonic()
     all_traces = make_traces(keyspace, requests)
     traces = {n: all_traces[n] for n in trace_names}
-    exact: dict[str, dict[str, Any]] = {}
-    for t in traces.values():
-        for size, cap in sizes.items():
-            warm = int(len(t.keys) * WARMUP_FRACTION)
-            exact[f"{t.name}/{size}"] = {
-                "capacity": cap,
-                "hit_ratio": exact_lru_hit_ratio(t.keys, cap, warm),
-            }
+    exact = {
+        f"{t.name}/{size}": references(t, cap, a.batch)
+        for t in traces.values()
+        for size, cap in sizes.items()
+    }
     print(f"traces ready in {time.monotonic() - t_start:.1f} s", flush=True)
 
     bpk: dict[str, dict[str, dict[int, float]]] = {}
@@ -928,10 +1057,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"{r.attempts:5}  ({r.elapsed_s:.1f} s, {r.requests_per_s:,} req/s)",
                         flush=True,
                     )
-            ref = exact[f"{t.name}/{size}"]
-            print(
-                f"{t.name:6} {size:4} {'exact':7} {'LRU':16} {100 * ref['hit_ratio']:6.1f} {cap:7,}"
-            )
+            for label, value in _reference_rows(exact[f"{t.name}/{size}"]):
+                print(f"{t.name:6} {size:4} {'(ref)':7} {label:33} {100 * value:6.1f}")
 
     data = {
         "machine": machine_facts(cmds.get("fastkv")),
