@@ -224,11 +224,6 @@ fn memory(out: &mut Info, ctx: &mut Ctx<'_, '_>) {
         "used_memory_dataset_perc",
         format!("{:.2}%", o.dataset_perc()),
     );
-    let alloc = crate::memory::allocator_stats();
-    if let Some(a) = alloc {
-        out.field("allocator_allocated", a.allocated);
-        out.field("allocator_active", a.active);
-    }
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     if let Some(total) = kb_field(&meminfo, "MemTotal:") {
         out.field("total_system_memory", total);
@@ -241,11 +236,6 @@ fn memory(out: &mut Info, ctx: &mut Ctx<'_, '_>) {
     out.field("maxmemory", maxmemory);
     out.field("maxmemory_human", bytes_to_human(maxmemory));
     out.field("maxmemory_policy", policy);
-    if let Some(a) = alloc {
-        let (ratio, bytes) = a.fragmentation();
-        out.field("allocator_frag_ratio", format!("{ratio:.2}"));
-        out.field("allocator_frag_bytes", bytes);
-    }
     if let Some((ratio, bytes)) = o.fragmentation() {
         out.field("mem_fragmentation_ratio", format!("{ratio:.2}"));
         out.field("mem_fragmentation_bytes", bytes);

@@ -218,16 +218,6 @@ fn cmd_memory_stats(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame
         ),
         (Frame::bulk("peak.percentage"), Frame::Double(o.peak_perc())),
     ]);
-    if let Some(a) = memory::allocator_stats() {
-        let (ratio, bytes) = a.fragmentation();
-        m.push((Frame::bulk("allocator.allocated"), int(a.allocated)));
-        m.push((Frame::bulk("allocator.active"), int(a.active)));
-        m.push((
-            Frame::bulk("allocator-fragmentation.ratio"),
-            Frame::Double(ratio),
-        ));
-        m.push((Frame::bulk("allocator-fragmentation.bytes"), int(bytes)));
-    }
     if let Some((ratio, bytes)) = o.fragmentation() {
         m.push((Frame::bulk("fragmentation"), Frame::Double(ratio)));
         m.push((Frame::bulk("fragmentation.bytes"), Frame::Integer(bytes)));
