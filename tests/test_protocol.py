@@ -142,6 +142,23 @@ def test_command_sent_byte_by_byte(srv: ServerHandle) -> None:
         assert c.read_raw_reply() == b"$20\r\n" + b"v" * 20 + b"\r\n"
 
 
+def test_big_argument_arriving_in_pieces_then_more_arguments(srv: ServerHandle) -> None:
+    """A big payload (the server makes its room when the header comes) split across writes,
+    arguments after it, and a pipelined command behind: all parsed as sent."""
+    value = bytes(range(256)) * 1200  # 300 KB, every byte value
+    cmd = encode_command("SET", "bigsplit", value, "EX", "100") + encode_command("GET", "bigsplit")
+    head = cmd.index(value)
+    cuts = [0, head - 2, head + 10, head + 150_000, len(cmd) - 20, len(cmd)]
+    with srv.raw(timeout=20) as c:
+        for lo, hi in zip(cuts, cuts[1:], strict=False):
+            c.send(cmd[lo:hi])
+            time.sleep(0.05)
+        assert c.read_line() == b"+OK\r\n"
+        assert c.read_raw_reply() == b"$%d\r\n%s\r\n" % (len(value), value)
+        ttl = c.command("TTL", "bigsplit")
+        assert ttl in (b":100\r\n", b":99\r\n")
+
+
 def test_binary_safe_large_value(srv: ServerHandle) -> None:
     value = bytes(range(256)) * 4096  # 1 MiB, every byte value incl. CR LF NUL
     with srv.raw(timeout=20) as c:

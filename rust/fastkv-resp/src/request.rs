@@ -72,8 +72,11 @@ pub enum Parsed<'a> {
 /// arguments went into the caller's vector.
 #[derive(Debug, PartialEq)]
 pub enum ParsedInto {
-    /// More bytes are needed (the caller's vector holds a partial parse: ignore it).
-    Incomplete,
+    /// More bytes are needed (the caller's vector holds a partial parse: ignore it). When the
+    /// parse stopped inside an argument's payload, `needed` is how many bytes from the
+    /// request's start the request takes at least (up to that payload's end): a big argument
+    /// on its way can get its room at once.
+    Incomplete { needed: Option<usize> },
     /// A multibulk command, its arguments in the vector (empty for `*0` or `*-1`).
     Command { consumed: usize },
     /// An inline command, as [`Parsed::Inline`].
@@ -145,15 +148,18 @@ pub fn parse_request_into<'a>(
 ) -> Result<ParsedInto, ProtocolError> {
     args.clear();
     match buf.first() {
-        None => Ok(ParsedInto::Incomplete),
-        Some(b'*') => Ok(match multibulk_into(buf, limits, args)? {
-            Some(consumed) => ParsedInto::Command { consumed },
-            None => ParsedInto::Incomplete,
-        }),
+        None => Ok(ParsedInto::Incomplete { needed: None }),
+        Some(b'*') => {
+            let mut needed = None;
+            Ok(match multibulk_into(buf, limits, args, &mut needed)? {
+                Some(consumed) => ParsedInto::Command { consumed },
+                None => ParsedInto::Incomplete { needed },
+            })
+        }
         Some(_) => Ok(match parse_inline(buf)? {
             Parsed::Inline { args, consumed } => ParsedInto::Inline { args, consumed },
             Parsed::Command { consumed, .. } => ParsedInto::Command { consumed },
-            Parsed::Incomplete => ParsedInto::Incomplete,
+            Parsed::Incomplete => ParsedInto::Incomplete { needed: None },
         }),
     }
 }
@@ -245,18 +251,20 @@ pub fn parse_i64_strict(s: &[u8]) -> Option<i64> {
 /// final once seen (header lines are re-found at the same places).
 fn parse_multibulk<'a>(buf: &'a [u8], limits: &Limits) -> Result<Parsed<'a>, ProtocolError> {
     let mut args = Vec::new();
-    Ok(match multibulk_into(buf, limits, &mut args)? {
+    Ok(match multibulk_into(buf, limits, &mut args, &mut None)? {
         Some(consumed) => Parsed::Command { args, consumed },
         None => Parsed::Incomplete,
     })
 }
 
 /// The multibulk parser: pushes the arguments onto `args` (empty on entry) and returns the
-/// bytes consumed, or `None` when more bytes are needed.
+/// bytes consumed, or `None` when more bytes are needed (then `needed` is set if the parse
+/// stopped inside a payload: the request's length up to that payload's end).
 fn multibulk_into<'a>(
     buf: &'a [u8],
     limits: &Limits,
     args: &mut Vec<&'a [u8]>,
+    needed: &mut Option<usize>,
 ) -> Result<Option<usize>, ProtocolError> {
     let Some(cr) = find_cr(buf, 1) else {
         return missing_terminator(buf.len(), ProtocolError::TooBigMultibulkCount).map(|_| None);
@@ -307,6 +315,7 @@ fn multibulk_into<'a>(
             return Ok(None);
         };
         if next > buf.len() {
+            *needed = Some(next);
             return Ok(None);
         }
         let Some(arg) = buf.get(start..next - 2) else {
@@ -851,5 +860,23 @@ mod tests {
         assert_eq!(parse_i64_strict(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_i64_strict(b"-9223372036854775809"), None);
         assert_eq!(parse_i64_strict(b"00000000000000000001"), None);
+    }
+
+    #[test]
+    fn incomplete_payload_gives_the_request_length_so_far() {
+        let head = b"*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\n";
+        let mut b = head.to_vec();
+        b.extend_from_slice(b"abc");
+        let end = head.len() + 100_000 + 2;
+        let got = parse_request_into(&b, &Limits::default(), &mut Vec::new());
+        assert_eq!(got, Ok(ParsedInto::Incomplete { needed: Some(end) }));
+        // Within a header line, nothing is known yet.
+        let cut = &head[..head.len() - 3];
+        let got = parse_request_into(cut, &Limits::default(), &mut Vec::new());
+        assert_eq!(got, Ok(ParsedInto::Incomplete { needed: None }));
+        // The payload complete, the request waits for its fourth argument's header.
+        b.resize(end, b'x');
+        let got = parse_request_into(&b, &Limits::default(), &mut Vec::new());
+        assert_eq!(got, Ok(ParsedInto::Incomplete { needed: None }));
     }
 }

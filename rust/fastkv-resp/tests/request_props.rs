@@ -102,7 +102,15 @@ fn check_garbage(bytes: &[u8]) -> Result<(), TestCaseError> {
                 prop_assert_eq!(args, a);
                 prop_assert_eq!(consumed, c);
             }
-            (Ok(Parsed::Incomplete), Ok(ParsedInto::Incomplete)) => {}
+            (Ok(Parsed::Incomplete), Ok(ParsedInto::Incomplete { needed })) => {
+                // The size hint lies past what arrived and never past the request's end.
+                if let Some(n) = *needed {
+                    prop_assert!(n > cut, "hint {} at {}", n, cut);
+                    if let Ok(Parsed::Command { consumed, .. }) = &full {
+                        prop_assert!(n <= *consumed, "hint {} past {}", n, consumed);
+                    }
+                }
+            }
             (Err(a), Err(b)) => prop_assert_eq!(a, b),
             _ => prop_assert!(false, "{:?} vs {:?} at {}", want, got, cut),
         }

@@ -53,6 +53,12 @@ const READ_CHUNK: usize = 16 * 1024;
 const OUT_FLUSH: usize = 1024 * 1024;
 /// A query buffer whose unused capacity exceeds this (after a big request) is shrunk.
 const SHRINK_ABOVE: usize = 256 * 1024;
+/// An argument of at least this many bytes gets its whole room in the query buffer before it
+/// arrives (Redis's `PROTO_MBULK_BIG_ARG`).
+const BIG_ARG: usize = 32 * 1024;
+/// Arguments of at least this many bytes in all: the command runs off the worker (see
+/// `run_one`).
+const BIG_COMMAND: usize = 1024 * 1024;
 
 pub async fn run(shared: Arc<Shared>, sock: TcpStream, peer: SocketAddr) {
     let engine = shared.engine.clone();
@@ -176,6 +182,10 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
     }));
     // One argument vector for every command of the connection (see [`recycle`]).
     let mut spare_argv: Vec<&'static [u8]> = Vec::new();
+    // The query buffer's length the unparsed request needs at least, when a big payload of
+    // it (`BIG_ARG` or more still to come) is arriving, else 0; the request starts at 0
+    // whenever this is set.
+    let mut awaited = 0usize;
     loop {
         // The select below tries the socket first, so a client that keeps sending is not
         // checked for these there.
@@ -183,7 +193,8 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
             return;
         }
         let cfg = settings(shared);
-        if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
+        // While a big argument arrives into the room made for it (below), no growing.
+        if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 && inbuf.len() >= awaited {
             inbuf.reserve(READ_CHUNK);
         }
         // Subscribers are never closed for idleness (Redis).
@@ -249,11 +260,18 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
         }
 
         let mut close = false;
+        awaited = 0;
         loop {
             let mut argv = recycle(std::mem::take(&mut spare_argv));
             let parsed = parse_request_into(&inbuf[start..], &cfg.limits, &mut argv);
             let (consumed, pending) = match parsed {
-                Ok(ParsedInto::Incomplete) => {
+                Ok(ParsedInto::Incomplete { needed }) => {
+                    // Only for a big payload still to come: a long request of small
+                    // arguments grows as usual.
+                    let arrived = inbuf.len() - start;
+                    awaited = needed
+                        .filter(|&n| n.saturating_sub(arrived) >= BIG_ARG)
+                        .unwrap_or(0);
                     spare_argv = recycle(argv);
                     break;
                 }
@@ -324,6 +342,12 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
         }
         if inbuf.is_empty() && inbuf.capacity() > SHRINK_ABOVE {
             inbuf = Vec::with_capacity(READ_CHUNK);
+        }
+        // A big argument on its way gets its whole room now (plus a read's worth for the
+        // arguments after it), as Redis sizes its query buffer for a big bulk: growing by
+        // doubling would copy it again and again while it arrives.
+        if awaited > 0 && inbuf.capacity() < awaited + READ_CHUNK {
+            inbuf.reserve_exact(awaited + READ_CHUNK - inbuf.len());
         }
 
         // The replies waiting to go out count too (a reader that does not drain them).
@@ -416,10 +440,14 @@ fn run_one(
             let _ = tx.send(f);
         })
     };
-    // A script (or a command waiting for one) may hold this thread for long: hand the
-    // worker's other tasks to another thread first, so connections keep being served (SCRIPT
-    // KILL, -BUSY replies). One atomic load and a name check otherwise.
-    let outcome = if fastkv_core::scripting::may_run_long(engine, args) {
+    // A script (or a command waiting for one) may hold this thread for long, and so does a
+    // command that copies megabytes (storing a big value copies it into fresh pages: 32 MB took
+    // 40-50 ms here, page faults included): hand the worker's other tasks to another thread
+    // first, so connections keep being served (SCRIPT KILL, -BUSY replies, everyone else's
+    // commands). One atomic load, a name check and a sum of lengths otherwise.
+    let outcome = if fastkv_core::scripting::may_run_long(engine, args)
+        || args.iter().map(|a| a.len()).sum::<usize>() >= BIG_COMMAND
+    {
         tokio::task::block_in_place(|| engine.execute_or_block(client, args, &mut waker))
     } else {
         engine.execute_or_block(client, args, &mut waker)
