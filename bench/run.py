@@ -4,8 +4,9 @@ draws the charts and writes bench/results/SUMMARY.md:
     python bench/run.py [--quick] [--rounds 3] [--fastkv-server PATH] [--skip memory,embedded]
 
 Parts, each also runnable alone: server.py (redis-benchmark matrix), memory.py (bytes per key),
-embedded.py (Python-loop ops/s), eviction.py (hit ratio per maxmemory-policy), charts.py (PNGs
-from the JSON), summary.py (SUMMARY.md).
+embedded.py (Python-loop ops/s), eviction.py (hit ratio per maxmemory-policy), pauses.py (other
+clients' round trips while maxmemory is absorbed), charts.py (PNGs from the JSON), summary.py
+(SUMMARY.md).
 A part that fails is reported and the others still run; the exit code is then 1.
 Not a test: nothing here fails on timing.
 """
@@ -21,6 +22,7 @@ import charts
 import embedded
 import eviction
 import memory
+import pauses
 import server
 import summary
 
@@ -31,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3, help="server matrix rounds")
     ap.add_argument("--fastkv-server", default=None, help="fastkv-server command to run")
     ap.add_argument(
-        "--skip", default="", help="comma-separated parts: server,memory,embedded,eviction"
+        "--skip",
+        default="",
+        help="comma-separated parts: server,memory,embedded,eviction,pauses",
     )
     a = ap.parse_args(argv)
     skip = {s.strip() for s in a.skip.split(",") if s.strip()}
@@ -42,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         ("memory", memory.main, [*quick, *fkv]),
         ("embedded", embedded.main, quick),
         ("eviction", eviction.main, [*quick, *fkv]),
+        ("pauses", pauses.main, [*quick, *fkv]),
         ("charts", charts.main, []),
         ("summary", summary.main, []),
     ]

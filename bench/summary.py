@@ -12,6 +12,7 @@ from typing import Any
 
 from common import RESULTS
 from eviction import markdown as eviction_section
+from pauses import markdown as pauses_section
 
 OPS = ("get", "set", "incr", "hset", "zadd")
 
@@ -221,7 +222,7 @@ def embedded_section(data: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     server, memory, embedded = load("server"), load("memory"), load("embedded")
-    eviction = load("eviction")
+    eviction, pauses = load("eviction"), load("pauses")
     lines = [
         "# fastkv benchmark summary (issue 4)",
         "",
@@ -237,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         (memory, memory_section),
         (embedded, embedded_section),
         (eviction, eviction_section),
+        (pauses, pauses_section),
     ):
         if data is None:
             continue
