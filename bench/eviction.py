@@ -762,8 +762,8 @@ def table(data: dict[str, Any]) -> list[str]:
                     f"| {r['oom_errors'] if r else '-'} / {f['oom_errors'] if f else '-'} "
                     f"| {r['requests_per_s'] if r else '-'} / {f['requests_per_s'] if f else '-'} |"
                 )
-            for label, value in _reference_rows(ref.get(f"{trace}/{size}")):
-                out.append(f"| {trace} | {size} | *{label}* | {_pct(value)} | | | | | |")
+            for label, ratio in _reference_rows(ref.get(f"{trace}/{size}")):
+                out.append(f"| {trace} | {size} | *{label}* | {_pct(ratio)} | | | | | |")
     return out
 
 
@@ -1057,8 +1057,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"{r.attempts:5}  ({r.elapsed_s:.1f} s, {r.requests_per_s:,} req/s)",
                         flush=True,
                     )
-            for label, value in _reference_rows(exact[f"{t.name}/{size}"]):
-                print(f"{t.name:6} {size:4} {'(ref)':7} {label:33} {100 * value:6.1f}")
+            for label, ratio in _reference_rows(exact[f"{t.name}/{size}"]):
+                print(f"{t.name:6} {size:4} {'(ref)':7} {label:33} {100 * ratio:6.1f}")
 
     data = {
         "machine": machine_facts(cmds.get("fastkv")),
