@@ -30,7 +30,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(PYTHON) -m ruff check python tests bench
-	$(PYTHON) -m mypy python/fastkv
+	$(PYTHON) -m mypy python/fastkv bench
 
 fmt:
 	$(CARGO) fmt --all
