@@ -81,6 +81,11 @@ POLICIES = (
 )
 TRACES = ("zipf", "scan", "shift")
 SERVERS = ("redis", "fastkv")
+# Policies where both servers run the same algorithm (a random choice, the nearest deadline, no
+# eviction): Redis runs them twice, as "redis-repeat", so that the table shows how far two
+# runs of the same server fall apart (the yardstick for a small difference between servers).
+SAME_ALGORITHM = ("allkeys-random", "volatile-random", "volatile-ttl", "noeviction")
+REPEAT = "redis-repeat"
 SEED = 20261126
 ZIPF_S = 0.99
 TTL_S = 100_000
@@ -692,6 +697,7 @@ def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
     for trace, size in combos:
         for policy in POLICIES:
             f, r = idx.get((trace, size, "fastkv", policy)), idx.get((trace, size, "redis", policy))
+            again = idx.get((trace, size, REPEAT, policy))
             if f and r:
                 out.append(
                     {
@@ -702,6 +708,7 @@ def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
                         "fastkv": f["hit_ratio"],
                         "redis": r["hit_ratio"],
                         "met": f["hit_ratio"] >= r["hit_ratio"],
+                        **({"redis_again": again["hit_ratio"]} if again else {}),
                     }
                 )
     for trace, size in combos:
@@ -738,8 +745,8 @@ def table(data: dict[str, Any]) -> list[str]:
     idx = _index(data)
     ref = data.get("exact_lru", {})
     out = [
-        "| trace | cache | policy | Redis hit % | fastkv hit % | fastkv - Redis | keys held "
-        "Redis / fastkv (mean) | OOM errors Redis / fastkv | req/s Redis / fastkv |",
+        "| trace | cache | policy | Redis hit % (second run) | fastkv hit % | fastkv - Redis "
+        "| keys held Redis / fastkv (mean) | OOM errors Redis / fastkv | req/s Redis / fastkv |",
         "|---|---|---|--:|--:|--:|--:|--:|--:|",
     ]
     for trace in TRACES:
@@ -755,8 +762,12 @@ def table(data: dict[str, Any]) -> list[str]:
                 if r and f:
                     d = 100 * (f["hit_ratio"] - r["hit_ratio"])
                     diff = f"{d:+.1f}" if d >= 0 else f"**{d:+.1f}**"
+                again = idx.get((trace, size, REPEAT, policy))
+                redis_cell = _pct(r["hit_ratio"]) if r else "-"
+                if again:
+                    redis_cell += f" ({_pct(again['hit_ratio'])})"
                 out.append(
-                    f"| {trace} | {size} | {policy} | {_pct(r['hit_ratio']) if r else '-'} "
+                    f"| {trace} | {size} | {policy} | {redis_cell} "
                     f"| {_pct(f['hit_ratio']) if f else '-'} | {diff} "
                     f"| {_held(r)} / {_held(f)} "
                     f"| {r['oom_errors'] if r else '-'} / {f['oom_errors'] if f else '-'} "
@@ -818,14 +829,28 @@ def markdown(data: dict[str, Any]) -> list[str]:
         for t in tg:
             out.append(
                 f"| {t['target']} | {t['trace']} | {t['size']} | {t['policy']} "
-                f"| {_pct(t['redis'])} | {_pct(t['fastkv'])} "
-                f"| {'met' if t['met'] else '**not met**'} |"
+                f"| {_pct(t['redis'])} | {_pct(t['fastkv'])} | {_verdict(t)} |"
             )
         n_met = sum(1 for t in tg if t["met"])
         out += ["", f"Targets met: {n_met} of {len(tg)}.", ""]
         out += [line for t in tg for line in _ceiling(t)]
     out += ["![eviction](eviction.png)", ""]
     return out
+
+
+def _verdict(t: dict[str, Any]) -> str:
+    """Met or not; a miss smaller than the gap between Redis's own two runs says so."""
+    if t["met"]:
+        return "met"
+    again = t.get("redis_again")
+    if again is None:
+        return "**not met**"
+    spread = abs(t["redis"] - again)
+    within = t["redis"] - t["fastkv"] <= spread
+    return (
+        f"**not met** ({'within' if within else 'beyond'} Redis's own spread: its second run "
+        f"{_pct(again)})"
+    )
 
 
 def _ceiling(t: dict[str, Any]) -> list[str]:
@@ -954,6 +979,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--sizes", default="0.01,0.1", help="cache sizes, fractions of the key space")
     ap.add_argument("--servers", default=",".join(SERVERS))
+    ap.add_argument(
+        "--no-redis-repeat",
+        dest="redis_repeat",
+        action="store_false",
+        help=f"do not run Redis twice on {', '.join(SAME_ALGORITHM)}",
+    )
     ap.add_argument("--policies", default=",".join(POLICIES))
     ap.add_argument("--redis-policies", default=None, help="Redis's policies if not --policies")
     ap.add_argument("--traces", default=",".join(TRACES))
@@ -974,7 +1005,8 @@ def main(argv: list[str] | None = None) -> int:
         data: dict[str, Any] = json.loads((RESULTS / f"{a.out}.json").read_text())
         data["targets"] = targets(data)
         print("\n".join(markdown(data)))
-        print(f"wrote {chart(data)}")
+        if a.out == "eviction":  # the chart is always eviction.png
+            print(f"wrote {chart(data)}")
         return 0
 
     keyspace = a.keyspace or (20_000 if a.quick else 100_000)
@@ -1029,36 +1061,42 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     for t in traces.values():
         for size, cap in sizes.items():
-            for srv in servers:
-                for policy in redis_policies if srv == "redis" else policies:
-                    kind = "ttl" if policy.startswith("volatile-") else "plain"
-                    start = limits.get((srv, kind, cap), round(cap * eff_bpk[srv][kind][cap]))
-                    r = replay_sized(
-                        srv,
-                        cmds[srv],
-                        t,
-                        keyspace,
-                        size,
-                        cap,
-                        start,
-                        policy,
-                        value,
-                        a.batch,
-                        a.rate,
-                        a.tolerance,
-                        a.attempts,
-                    )
-                    if policy != "noeviction":
-                        limits[(srv, kind, cap)] = r.maxmemory - r.used_memory_start
-                    runs.append(r)
-                    print(
-                        f"{t.name:6} {size:4} {srv:7} {policy:16} {100 * r.hit_ratio:6.1f} "
-                        f"{r.keys_held_mean:8,.0f} {r.keys_held:7,} {r.oom_errors:7,} "
-                        f"{r.attempts:5}  ({r.elapsed_s:.1f} s, {r.requests_per_s:,} req/s)",
-                        flush=True,
-                    )
-            for label, ratio in _reference_rows(exact[f"{t.name}/{size}"]):
-                print(f"{t.name:6} {size:4} {'(ref)':7} {label:33} {100 * ratio:6.1f}")
+            jobs = [
+                (srv, srv, policy)
+                for srv in servers
+                for policy in (redis_policies if srv == "redis" else policies)
+            ]
+            if "redis" in servers and a.redis_repeat:
+                jobs += [("redis", REPEAT, p) for p in redis_policies if p in SAME_ALGORITHM]
+            for srv, label, policy in jobs:
+                kind = "ttl" if policy.startswith("volatile-") else "plain"
+                start = limits.get((srv, kind, cap), round(cap * eff_bpk[srv][kind][cap]))
+                r = replay_sized(
+                    label,
+                    cmds[srv],
+                    t,
+                    keyspace,
+                    size,
+                    cap,
+                    start,
+                    policy,
+                    value,
+                    a.batch,
+                    a.rate,
+                    a.tolerance,
+                    a.attempts,
+                )
+                if policy != "noeviction":
+                    limits[(srv, kind, cap)] = r.maxmemory - r.used_memory_start
+                runs.append(r)
+                print(
+                    f"{t.name:6} {size:4} {label:7} {policy:16} {100 * r.hit_ratio:6.1f} "
+                    f"{r.keys_held_mean:8,.0f} {r.keys_held:7,} {r.oom_errors:7,} "
+                    f"{r.attempts:5}  ({r.elapsed_s:.1f} s, {r.requests_per_s:,} req/s)",
+                    flush=True,
+                )
+            for ref_label, ratio in _reference_rows(exact[f"{t.name}/{size}"]):
+                print(f"{t.name:6} {size:4} {'(ref)':7} {ref_label:33} {100 * ratio:6.1f}")
 
     data = {
         "machine": machine_facts(cmds.get("fastkv")),
