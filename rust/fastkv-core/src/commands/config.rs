@@ -40,8 +40,9 @@ fn cmd_config_get(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, O
 /// `CONFIG SET parameter value [parameter value ...]` — all pairs or none.
 fn cmd_config_set(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let rest = args.rest();
+    // Past the arity check (at least one pair), an unpaired parameter is a syntax error.
     if !rest.len().is_multiple_of(2) {
-        return Err(OpError::Arity("config|set".into()));
+        return Err(OpError::Syntax);
     }
     let owned: Vec<(String, String)> = rest
         .chunks(2)
@@ -344,7 +345,7 @@ mod tests {
         assert_eq!(s.engine.config.read().hz, 20, "atomic");
         assert_eq!(
             s.run(&["CONFIG", "SET", "hz", "5", "maxmemory"]),
-            err("ERR wrong number of arguments for 'config|set' command")
+            err("ERR syntax error")
         );
         assert_eq!(
             s.run(&["CONFIG", "SET", "hz"]),
