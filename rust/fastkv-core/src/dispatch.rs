@@ -113,6 +113,17 @@ impl Ctx<'_, '_> {
     /// Redis's `LOOKUP_NOTOUCH` read (TTL, TYPE, EXISTS). Read-only commands count the
     /// keyspace hit or miss, and a miss raises the `keymiss` event.
     pub fn peek(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, true)
+    }
+
+    /// [`Ctx::peek`] without the `keymiss` event: Redis's `LOOKUP_NOTOUCH | LOOKUP_NONOTIFY`
+    /// read (OBJECT), which still counts the keyspace hit or miss.
+    pub fn peek_quiet(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, false)
+    }
+
+    #[inline]
+    fn lookup(&mut self, key: &[u8], notify_miss: bool) -> Option<&mut Entry> {
         let (db, now) = (self.client.db, self.now);
         let found = match self.hinted_hash(key) {
             Some(h) => self
@@ -128,8 +139,10 @@ impl Ctx<'_, '_> {
             match found {
                 Some(_) => stats.keyspace_hits.fetch_add(1, Ordering::Relaxed),
                 None => {
-                    self.engine
-                        .notify(crate::notify::KEY_MISS, "keymiss", db, key);
+                    if notify_miss {
+                        self.engine
+                            .notify(crate::notify::KEY_MISS, "keymiss", db, key);
+                    }
                     stats.keyspace_misses.fetch_add(1, Ordering::Relaxed)
                 }
             };

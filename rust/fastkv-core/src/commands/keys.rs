@@ -590,8 +590,7 @@ const LFU_SELECTED: &str =
 /// `OBJECT ENCODING key` — the value's internal representation, or null.
 fn cmd_object_encoding(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
-    let (db, now) = (ctx.db(), ctx.now);
-    Ok(match ctx.ks.get(db, key, now) {
+    Ok(match ctx.peek_quiet(key) {
         Some(e) => Frame::bulk(e.value.encoding_name()),
         None => Frame::Null,
     })
@@ -600,10 +599,9 @@ fn cmd_object_encoding(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Fra
 /// `OBJECT FREQ key` — the LFU counter, or null; an error unless an LFU policy is selected.
 fn cmd_object_freq(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
-    let (db, now) = (ctx.db(), ctx.now);
-    if ctx.ks.get(db, key, now).is_none() {
+    let Some(lru) = ctx.peek_quiet(key).map(|e| e.lru) else {
         return Ok(Frame::Null);
-    }
+    };
     if !lfu_policy(ctx) {
         return Err(OpError::err(
             "An LFU maxmemory policy is not selected, access frequency not tracked. Please note \
@@ -611,9 +609,8 @@ fn cmd_object_freq(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, 
              time to adjust.",
         ));
     }
-    let lru = ctx.ks.get(db, key, now).map_or(0, |e| e.lru);
     Ok(Frame::Integer(i64::from(
-        ctx.engine.evict.lfu_counter(lru, now),
+        ctx.engine.evict.lfu_counter(lru, ctx.now),
     )))
 }
 
@@ -621,15 +618,13 @@ fn cmd_object_freq(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, 
 /// an LFU policy (the metadata then holds the access counter).
 fn cmd_object_idletime(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
-    let (db, now) = (ctx.db(), ctx.now);
-    let Some(e) = ctx.ks.get(db, key, now) else {
+    let Some(lru) = ctx.peek_quiet(key).map(|e| e.lru) else {
         return Ok(Frame::Null);
     };
-    let lru = e.lru;
     if lfu_policy(ctx) {
         return Err(OpError::err(LFU_SELECTED));
     }
-    let idle = crate::time::lru_idle_secs(lru, now);
+    let idle = crate::time::lru_idle_secs(lru, ctx.now);
     Ok(Frame::Integer(i64::try_from(idle).unwrap_or(i64::MAX)))
 }
 
@@ -637,8 +632,7 @@ fn cmd_object_idletime(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Fra
 /// does not exist.
 fn cmd_object_refcount(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
-    let (db, now) = (ctx.db(), ctx.now);
-    let Some(e) = ctx.ks.get(db, key, now) else {
+    let Some(e) = ctx.peek_quiet(key) else {
         return Ok(Frame::Null);
     };
     let shared = matches!(e.value, Value::Str(Str::Int(n)) if (0..SHARED_INTEGERS).contains(&n));
@@ -985,6 +979,7 @@ mod tests {
     use crate::testing::*;
     use fastkv_resp::Frame;
     use std::collections::HashSet;
+    use std::sync::atomic::Ordering;
 
     fn arr(items: &[&str]) -> Frame {
         Frame::Array(items.iter().map(|s| bulk(s)).collect())
@@ -1454,6 +1449,17 @@ mod tests {
         );
         assert_eq!(s.run(&["OBJECT", "IDLETIME", "nope"]), Frame::Null);
         assert_eq!(s.run(&["OBJECT", "IDLETIME", "i"]), int(0));
+        // OBJECT counts keyspace hits and misses, as Redis's lookup does.
+        let stats = &s.engine.stats;
+        let (hits, misses) = (
+            stats.keyspace_hits.load(Ordering::Relaxed),
+            stats.keyspace_misses.load(Ordering::Relaxed),
+        );
+        s.run(&["OBJECT", "ENCODING", "i"]);
+        s.run(&["OBJECT", "REFCOUNT", "nope"]);
+        let stats = &s.engine.stats;
+        assert_eq!(stats.keyspace_hits.load(Ordering::Relaxed), hits + 1);
+        assert_eq!(stats.keyspace_misses.load(Ordering::Relaxed), misses + 1);
         let Frame::Array(help) = s.run(&["OBJECT", "HELP"]) else {
             panic!("help")
         };
