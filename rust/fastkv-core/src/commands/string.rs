@@ -519,8 +519,9 @@ fn cmd_append(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
         Some(v) => v.as_str()?.len(),
     };
     check_string_length(ctx, current_len as u64, tail.len() as u64)?;
-    let new_len = match ctx.value(key) {
-        Some(v) => v.as_str_mut()?.append(tail),
+    // The second lookup is not another access (Redis looks the key up once).
+    let new_len = match ctx.peek(key) {
+        Some(e) => e.value.as_str_mut()?.append(tail),
         None => 0,
     };
     ctx.dirty += 1;
@@ -610,8 +611,9 @@ fn cmd_setrange(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpE
             n
         }
         Some(_) => {
-            let n = match ctx.value(key) {
-                Some(v) => v.as_str_mut()?.set_range(offset, part),
+            // Not another access: the key was looked up above.
+            let n = match ctx.peek(key) {
+                Some(e) => e.value.as_str_mut()?.set_range(offset, part),
                 None => 0,
             };
             ctx.dirty += 1;
