@@ -530,6 +530,17 @@ impl Engine {
         Ok((cmd, args_start))
     }
 
+    /// Whether a command queued by MULTI is `denyoom` (Redis's `mstate.cmd_flags`).
+    fn queue_denies_oom(&self, client: &Client) -> bool {
+        client.tx.queued_commands().iter().any(|cmd| {
+            let argv: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
+            argv.first()
+                .and_then(|name| self.prepared(name))
+                .and_then(|p| self.resolve_subcommand(p, &argv).ok())
+                .is_some_and(|(p, _)| p.spec.has(DENYOOM))
+        })
+    }
+
     /// Picks the subcommand row for container commands, checking arity.
     #[inline]
     fn resolve_subcommand(
@@ -591,11 +602,20 @@ impl Engine {
         // maxmemory: evict before locking (eviction takes shard locks one at a time); refuse a
         // command that may grow memory when nothing can be evicted (see [`crate::evict`]).
         // A blocked client's re-run is not a new command (Redis serves it without the check).
-        if !matches!(park, Park::Rerun(..))
-            && self.evict.check(self) == crate::evict::Outcome::Fail
-            && spec.has(DENYOOM)
+        if !matches!(park, Park::Rerun(..)) && self.evict.check(self) == crate::evict::Outcome::Fail
         {
-            return Ran::Reply(Err(Frame::error(crate::evict::OOM_ERROR)));
+            if spec.has(DENYOOM) {
+                return Ran::Reply(Err(Frame::error(crate::evict::OOM_ERROR)));
+            }
+            // EXEC is refused like the commands it would run: when one of them may grow
+            // memory, the transaction is discarded (Redis's execCommandAbort).
+            if spec.name == "exec" && self.queue_denies_oom(client) {
+                client.tx.take_multi();
+                client.tx.unwatch();
+                return Ran::Reply(Err(Frame::error(
+                    crate::commands::transaction::EXECABORT_OOM,
+                )));
+            }
         }
         // A script is running: wait for it, or answer -BUSY once it has run too long. Never
         // while holding a shard lock (none is held here).
