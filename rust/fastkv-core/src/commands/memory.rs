@@ -203,6 +203,8 @@ fn cmd_memory_stats(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame
             Frame::Map(vec![
                 (Frame::bulk("overhead.hashtable.main"), int(*bytes)),
                 (Frame::bulk("overhead.hashtable.expires"), int(0)),
+                // Redis 7.0 lists it outside cluster mode too, as 0 (there is no cluster).
+                (Frame::bulk("overhead.hashtable.slot-to-keys"), int(0)),
             ]),
         ));
     }
