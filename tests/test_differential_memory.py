@@ -727,17 +727,47 @@ def test_oom_reached_while_a_transaction_is_queued_matches_redis(
                 diff.ok(conn, "CONFIG", "SET", "maxmemory", "0")
 
 
-@pytest.mark.xfail(
-    not IS_REAL_REDIS, reason="fastkv does not refuse a script's first denyoom call under OOM"
-)
-def test_oom_inside_a_script_matches_redis(diff: MemoryDifferential) -> None:
-    diff.steps(
-        [
-            ["CONFIG", "SET", "maxmemory", "1"],
-            ["EVAL", "return redis.call('get', 'k')", "0"],
-            ["EVAL", "return redis.call('set', 'k', 'v')", "0"],
-        ]
-    )
+OOM_LIBRARY = """#!lua name=oomlib
+redis.register_function('w', function(k, a) return redis.call('set', 'k', 'v') end)
+redis.register_function{function_name='ro', callback=function(k, a)
+  return redis.call('get', 'k') end, flags={'no-writes'}}
+redis.register_function{function_name='ao', callback=function(k, a)
+  return redis.call('set', 'k', 'v') end, flags={'allow-oom'}}
+"""
+
+
+def test_oom_inside_scripts_matches_redis(diff: MemoryDifferential) -> None:
+    """A script without a shebang runs, but its first denyoom call before any write is
+    refused; code that declares flags is refused whole unless allow-oom or no-writes."""
+    try:
+        diff.steps(
+            [
+                ["FUNCTION", "LOAD", "REPLACE", OOM_LIBRARY],
+                ["SET", "k", "v0"],
+                ["CONFIG", "SET", "maxmemory", "1"],
+                ["EVAL", "return redis.call('get', 'k')", "0"],
+                ["EVAL", "return redis.call('set', 'k', 'v')", "0"],
+                ["EVAL", "return redis.pcall('set', 'k', 'v')", "0"],
+                ["EVAL", "local e = redis.pcall('incr', 'n'); return e['err']", "0"],
+                ["EVAL", "redis.call('del', 'x'); return redis.call('set', 'k', 'v2')", "0"],
+                ["EVAL", "return redis.call('del', 'x')", "0"],
+                ["EVAL", "#!lua\nreturn 1", "0"],
+                ["EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'k')", "0"],
+                ["EVAL", "#!lua flags=allow-oom\nreturn redis.call('set', 'k', 'v3')", "0"],
+                ["EVAL_RO", "return redis.call('get', 'k')", "0"],
+                ["EVAL_RO", "#!lua\nreturn 1", "0"],
+                ["FCALL", "w", "0"],
+                ["FCALL", "ro", "0"],
+                ["FCALL_RO", "ro", "0"],
+                ["FCALL", "ao", "0"],
+                ["GET", "k"],
+                ["CONFIG", "SET", "maxmemory", "0"],
+            ]
+        )
+    finally:
+        for conn in (diff.o, diff.s):
+            diff.call(conn, "CONFIG", "SET", "maxmemory", "0")
+            diff.call(conn, "FUNCTION", "DELETE", "oomlib")
 
 
 # --------------------------------------------------------------------------
