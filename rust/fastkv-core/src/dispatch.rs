@@ -113,17 +113,34 @@ impl Ctx<'_, '_> {
     /// Redis's `LOOKUP_NOTOUCH` read (TTL, TYPE, EXISTS). Read-only commands count the
     /// keyspace hit or miss, and a miss raises the `keymiss` event.
     pub fn peek(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.lookup(key, true)
+        self.lookup(key, true, false)
+    }
+
+    /// [`Ctx::get`] that counts the keyspace hit or miss (and raises `keymiss`) in any
+    /// command: Redis's `lookupKeyRead` inside a write command (GETSET, GETDEL, GETEX,
+    /// SET ... GET, COPY's source, SORT's source and BY/GET keys).
+    pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let (engine, now) = (self.engine, self.now);
+        let e = self.lookup(key, true, true)?;
+        engine.evict.touch(&mut e.lru, now);
+        Some(e)
+    }
+
+    /// The value of [`Ctx::get_read`].
+    pub fn value_read(&mut self, key: &[u8]) -> Option<&mut Value> {
+        self.get_read(key).map(|e| &mut e.value)
     }
 
     /// [`Ctx::peek`] without the `keymiss` event: Redis's `LOOKUP_NOTOUCH | LOOKUP_NONOTIFY`
     /// read (OBJECT), which still counts the keyspace hit or miss.
     pub fn peek_quiet(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.lookup(key, false)
+        self.lookup(key, false, false)
     }
 
+    /// The lookup under `get` / `peek`: expires, announces, and for read-only commands (or
+    /// `count_read`) counts the hit or miss, raising `keymiss` if `notify_miss`.
     #[inline]
-    fn lookup(&mut self, key: &[u8], notify_miss: bool) -> Option<&mut Entry> {
+    fn lookup(&mut self, key: &[u8], notify_miss: bool, count_read: bool) -> Option<&mut Entry> {
         let (db, now) = (self.client.db, self.now);
         let found = match self.hinted_hash(key) {
             Some(h) => self
@@ -134,7 +151,7 @@ impl Ctx<'_, '_> {
         if !self.expired_now.is_empty() {
             self.engine.announce_expired(self.expired_now.drain(..));
         }
-        if self.read_stats {
+        if self.read_stats || count_read {
             let stats = &self.engine.stats;
             match found {
                 Some(_) => stats.keyspace_hits.fetch_add(1, Ordering::Relaxed),

@@ -194,7 +194,8 @@ fn cmd_copy(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
     if dst_db == db && src == dst {
         return Err(SAME_OBJECT);
     }
-    let Some(entry) = ctx.get(src) else {
+    // The source is read as Redis reads it (a keyspace hit or miss).
+    let Some(entry) = ctx.get_read(src) else {
         return Ok(Frame::Integer(0));
     };
     let mut copy: Entry = entry.clone();

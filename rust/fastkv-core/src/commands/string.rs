@@ -149,7 +149,9 @@ fn check_string_length(ctx: &Ctx<'_, '_>, size: u64, append: u64) -> Result<(), 
 
 /// The current value of `key` as a reply: bulk, null if missing, WRONGTYPE if not a string.
 fn get_reply(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> Result<Frame, OpError> {
-    match ctx.value(key) {
+    // A read even in the writes that use it (GETSET, GETDEL, GETEX, SET ... GET): counted as
+    // a keyspace hit or miss, as Redis's lookupKeyRead.
+    match ctx.value_read(key) {
         None => Ok(Frame::Null),
         Some(v) => Ok(Frame::Bulk(v.as_str()?.to_vec())),
     }
