@@ -1527,4 +1527,24 @@ mod tests {
             .iter()
             .all(|c| c.group == "string" && !c.summary.is_empty()));
     }
+
+    #[test]
+    fn writes_that_read_count_keyspace_hits_and_misses() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut s = Session::new();
+        s.run(&["SET", "k", "v"]);
+        let counts = |s: &Session| {
+            let st = &s.engine.stats;
+            (
+                st.keyspace_hits.load(Relaxed),
+                st.keyspace_misses.load(Relaxed),
+            )
+        };
+        let (h, m) = counts(&s);
+        s.run(&["GETSET", "k", "w"]);
+        s.run(&["SET", "k", "x", "GET"]);
+        s.run(&["GETDEL", "nokey"]);
+        s.run(&["SET", "k", "y"]); // no GET: not a read
+        assert_eq!(counts(&s), (h + 2, m + 1));
+    }
 }
