@@ -113,7 +113,19 @@ impl Ctx<'_, '_> {
     /// Redis's `LOOKUP_NOTOUCH` read (TTL, TYPE, EXISTS). Read-only commands count the
     /// keyspace hit or miss, and a miss raises the `keymiss` event.
     pub fn peek(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.lookup(key, true, false)
+        self.lookup(key, true, None)
+    }
+
+    /// A key this command already looked up (with `get` or `peek`): neither another access
+    /// (LRU clock, LFU counter) nor another keyspace hit or miss, as Redis looks a key up once
+    /// where fastkv's handlers look twice (a check, then the update).
+    pub fn again(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, false, Some(false))
+    }
+
+    /// The value of [`Ctx::again`].
+    pub fn value_again(&mut self, key: &[u8]) -> Option<&mut Value> {
+        self.again(key).map(|e| &mut e.value)
     }
 
     /// [`Ctx::get`] that counts the keyspace hit or miss (and raises `keymiss`) in any
@@ -121,7 +133,7 @@ impl Ctx<'_, '_> {
     /// SET ... GET, COPY's source, SORT's source and BY/GET keys).
     pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let (engine, now) = (self.engine, self.now);
-        let e = self.lookup(key, true, true)?;
+        let e = self.lookup(key, true, Some(true))?;
         engine.evict.touch(&mut e.lru, now);
         Some(e)
     }
@@ -134,13 +146,13 @@ impl Ctx<'_, '_> {
     /// [`Ctx::peek`] without the `keymiss` event: Redis's `LOOKUP_NOTOUCH | LOOKUP_NONOTIFY`
     /// read (OBJECT), which still counts the keyspace hit or miss.
     pub fn peek_quiet(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.lookup(key, false, false)
+        self.lookup(key, false, None)
     }
 
-    /// The lookup under `get` / `peek`: expires, announces, and for read-only commands (or
-    /// `count_read`) counts the hit or miss, raising `keymiss` if `notify_miss`.
+    /// The lookup under `get` / `peek`: expires, announces, and counts the hit or miss (raising
+    /// `keymiss` if `notify_miss`) when `count` says so — `None`: for read-only commands.
     #[inline]
-    fn lookup(&mut self, key: &[u8], notify_miss: bool, count_read: bool) -> Option<&mut Entry> {
+    fn lookup(&mut self, key: &[u8], notify_miss: bool, count: Option<bool>) -> Option<&mut Entry> {
         let (db, now) = (self.client.db, self.now);
         let found = match self.hinted_hash(key) {
             Some(h) => self
@@ -151,7 +163,7 @@ impl Ctx<'_, '_> {
         if !self.expired_now.is_empty() {
             self.engine.announce_expired(self.expired_now.drain(..));
         }
-        if self.read_stats || count_read {
+        if count.unwrap_or(self.read_stats) {
             let stats = &self.engine.stats;
             match found {
                 Some(_) => stats.keyspace_hits.fetch_add(1, Ordering::Relaxed),

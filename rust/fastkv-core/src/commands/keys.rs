@@ -1747,4 +1747,40 @@ mod tests {
         }
         check_counters(&s);
     }
+
+    #[test]
+    fn object_freq_counts_one_access_per_lookup_as_redis() {
+        // With lfu-log-factor 0 every access increments the counter (from 5, LFU_INIT_VAL).
+        let mut s = Session::new();
+        for (name, value) in [
+            ("maxmemory-policy", "allkeys-lfu"),
+            ("lfu-log-factor", "0"),
+            ("lfu-decay-time", "0"),
+        ] {
+            assert_eq!(s.run(&["CONFIG", "SET", name, value]), Frame::OK);
+        }
+        let freq = |s: &mut Session, k: &str| s.run(&["OBJECT", "FREQ", k]);
+        s.run(&["ZADD", "z", "1", "a", "2", "b"]);
+        assert_eq!(freq(&mut s, "z"), int(5), "a new key is not accessed");
+        for cmd in [
+            &["ZADD", "z", "3", "c"][..],
+            &["ZREM", "z", "a"],
+            &["ZUNIONSTORE", "d", "1", "z"],
+        ] {
+            s.run(cmd);
+        }
+        assert_eq!(freq(&mut s, "z"), int(8), "one access per command");
+        s.run(&["RPUSH", "l", "a", "b"]);
+        s.run(&["LPOP", "l"]);
+        s.run(&["SADD", "t", "a", "b"]);
+        s.run(&["SREM", "t", "a"]);
+        s.run(&["SINTER", "t", "t"]); // two lookups in Redis too
+        s.run(&["SET", "k", "v"]);
+        s.run(&["APPEND", "k", "w"]);
+        s.run(&["GETSET", "k", "x"]); // GET's lookup, then SET's
+        assert_eq!(
+            (freq(&mut s, "l"), freq(&mut s, "t"), freq(&mut s, "k")),
+            (int(6), int(8), int(8))
+        );
+    }
 }

@@ -40,6 +40,23 @@ fn set_ref<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c Set>, 
     }
 }
 
+/// The set at `key` without counting an access: a check before the update that is the one
+/// access Redis counts (see `Ctx::peek`).
+fn set_peek<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c Set>, OpError> {
+    match ctx.peek(key) {
+        None => Ok(None),
+        Some(e) => e.value.as_set().map(Some),
+    }
+}
+
+/// The set at `key`, read again by a command that already looked it up (see `Ctx::again`).
+fn set_again<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c Set>, OpError> {
+    match ctx.value_again(key) {
+        None => Ok(None),
+        Some(v) => v.as_set().map(Some),
+    }
+}
+
 /// Runs `f` on the set at `key`, or on a new empty one if the key is missing (WRONGTYPE for
 /// another type). A new set is stored only if `f` left it non-empty; an existing one that `f`
 /// emptied is deleted.
@@ -87,7 +104,8 @@ fn cmd_sadd(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
 fn cmd_srem(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let members = args.rest();
-    if set_ref(ctx, key)?.is_none() {
+    // A check, not an access: the update below is the one access Redis counts.
+    if set_peek(ctx, key)?.is_none() {
         return Ok(Frame::Integer(0));
     }
     update_set(ctx, key, "srem", |s| {
@@ -203,7 +221,7 @@ fn cmd_spop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
     };
     let mut rng = rand::thread_rng();
     let Some(count) = count else {
-        if set_ref(ctx, key)?.is_none() {
+        if set_peek(ctx, key)?.is_none() {
             return Ok(Frame::Null);
         }
         return update_set(ctx, key, "spop", |s| {
@@ -214,7 +232,7 @@ fn cmd_spop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
             Ok((Frame::Bulk(m), true))
         });
     };
-    let Some(size) = set_ref(ctx, key)?.map(Set::len) else {
+    let Some(size) = set_peek(ctx, key)?.map(Set::len) else {
         return Ok(Frame::Set(Vec::new()));
     };
     if count == 0 {
@@ -352,14 +370,14 @@ fn inter(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>, OpError>
     let Some((&(_, first), rest)) = order.split_first() else {
         return Ok(Vec::new());
     };
-    let mut out: Vec<Vec<u8>> = set_ref(ctx, first)?
+    let mut out: Vec<Vec<u8>> = set_again(ctx, first)?
         .map(|s| s.iter().map(Member::to_vec).collect())
         .unwrap_or_default();
     for &(_, key) in rest {
         if out.is_empty() {
             break;
         }
-        match set_ref(ctx, key)? {
+        match set_again(ctx, key)? {
             Some(s) => out.retain(|m| s.contains(m)),
             None => out.clear(),
         }
@@ -374,7 +392,7 @@ fn union(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Set, OpError> {
     let max = max_intset(ctx);
     let mut out = Set::new();
     for k in keys {
-        if let Some(s) = set_ref(ctx, k)? {
+        if let Some(s) = set_again(ctx, k)? {
             for m in s.iter() {
                 out.insert(&m.as_bytes(), max);
             }
@@ -399,14 +417,14 @@ fn diff(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Set, OpError> {
     let algo_two_work: usize = present.sum();
     let mut out = Set::new();
     if algo_one_work <= algo_two_work {
-        let mut candidates: Vec<Vec<u8>> = set_ref(ctx, first_key)?
+        let mut candidates: Vec<Vec<u8>> = set_again(ctx, first_key)?
             .map(|s| s.iter().map(Member::to_vec).collect())
             .unwrap_or_default();
         for k in keys.iter().skip(1) {
             if *k == first_key {
                 candidates.clear();
             }
-            if let Some(s) = set_ref(ctx, k)? {
+            if let Some(s) = set_again(ctx, k)? {
                 candidates.retain(|m| !s.contains(m));
             }
         }
@@ -414,7 +432,7 @@ fn diff(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Set, OpError> {
             out.insert(&m, max);
         }
     } else {
-        if let Some(s) = set_ref(ctx, first_key)? {
+        if let Some(s) = set_again(ctx, first_key)? {
             for m in s.iter() {
                 out.insert(&m.as_bytes(), max);
             }
@@ -423,7 +441,7 @@ fn diff(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Set, OpError> {
             if out.is_empty() {
                 break;
             }
-            if let Some(s) = set_ref(ctx, k)? {
+            if let Some(s) = set_again(ctx, k)? {
                 let gone: Vec<Vec<u8>> = s.iter().map(Member::to_vec).collect();
                 for m in gone {
                     out.remove(&m);
