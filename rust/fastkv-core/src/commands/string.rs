@@ -307,6 +307,8 @@ fn cmd_getset(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
     let key = args.next_bytes()?;
     let value = args.next_bytes()?;
     let old = get_reply(ctx, key)?;
+    // The SET half looks the key up again in Redis (setKey): a second access.
+    ctx.get(key);
     ctx.set(key, Value::Str(Str::from_bytes(value)), false);
     ctx.notify(STRING, "set", key);
     Ok(old)
