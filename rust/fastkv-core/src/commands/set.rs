@@ -350,8 +350,13 @@ fn cmd_srandmember(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, 
 /// The size of the set at each of `keys` (`None` if missing); WRONGTYPE if any key holds
 /// another type. Every key is checked, even after a missing one, as Redis does.
 fn set_sizes(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, OpError> {
+    // The one access to each input: a read (keyspace hit or miss) in the STORE forms too, as
+    // Redis's lookupKeyRead.
     keys.iter()
-        .map(|k| Ok(set_ref(ctx, k)?.map(Set::len)))
+        .map(|k| match ctx.value_read(k) {
+            None => Ok(None),
+            Some(v) => Ok(Some(v.as_set()?.len())),
+        })
         .collect()
 }
 

@@ -897,7 +897,8 @@ fn zrange_generic(
         }
     }
     let resp3 = ctx.client.resp3();
-    let z = zset_mut(ctx, key)?;
+    // A read (a keyspace hit or miss) for ZRANGESTORE's source too, as Redis's lookupKeyRead.
+    let z = ctx.value_read(key).map(Value::as_zset_mut).transpose()?;
     match dst {
         Some(dst) => {
             let items: Vec<Item> = z.map_or_else(Vec::new, |z| {
@@ -1430,18 +1431,8 @@ impl Src<'_> {
     }
 }
 
-/// The input at `key`: None if missing; WRONGTYPE unless a sorted set or a set.
-fn lookup_src<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<Src<'c>>, OpError> {
-    match ctx.value(key) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(Src::Z(z))),
-        Some(Value::Set(s)) => Ok(Some(Src::S(s))),
-        Some(_) => Err(OpError::WrongType),
-    }
-}
-
-/// [`lookup_src`] for a key this command already looked up: not another access (see
-/// `Ctx::again`).
+/// The input at `key`, which the command already looked up (not another access, see
+/// `Ctx::again`): None if missing; WRONGTYPE unless a sorted set or a set.
 fn lookup_src_again<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<Src<'c>>, OpError> {
     match ctx.value_again(key) {
         None => Ok(None),
@@ -1579,8 +1570,13 @@ fn setop_generic(
         return Err(OpError::Syntax);
     }
     let (keys, opts) = rest.split_at(n);
+    // The one access to each input, a read (keyspace hit or miss) in the STORE forms too, as
+    // Redis's lookupKeyRead; `compute_setop` reads them again without counting.
     for k in keys {
-        lookup_src(ctx, k)?;
+        match ctx.value_read(k) {
+            None | Some(Value::ZSet(_) | Value::Set(_)) => {}
+            Some(_) => return Err(OpError::WrongType),
+        }
     }
     let mut weights = vec![1.0; n];
     let mut agg = Aggregate::Sum;
