@@ -231,8 +231,34 @@ impl Ctx<'_, '_> {
         event: (u32, &str),
         f: impl FnOnce(&mut C) -> Result<(T, bool), OpError>,
     ) -> Result<T, OpError> {
+        self.update_collection_with(key, event, f, true)
+    }
+
+    /// [`Ctx::update_collection`] on a key this command already looked up: not another
+    /// access (see [`Ctx::again`]).
+    pub fn update_collection_again<C: Collection, T>(
+        &mut self,
+        key: &[u8],
+        event: (u32, &str),
+        f: impl FnOnce(&mut C) -> Result<(T, bool), OpError>,
+    ) -> Result<T, OpError> {
+        self.update_collection_with(key, event, f, false)
+    }
+
+    fn update_collection_with<C: Collection, T>(
+        &mut self,
+        key: &[u8],
+        event: (u32, &str),
+        f: impl FnOnce(&mut C) -> Result<(T, bool), OpError>,
+        access: bool,
+    ) -> Result<T, OpError> {
         let mut fresh = None;
-        let c = match self.value(key) {
+        let found = if access {
+            self.value(key)
+        } else {
+            self.value_again(key)
+        };
+        let c = match found {
             Some(v) => C::of(v)?,
             None => fresh.insert(C::empty()),
         };

@@ -161,18 +161,20 @@ fn cmd_smove(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErro
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
     let member = args.next_bytes()?;
-    let Some(src_set) = ctx.value(src) else {
+    // Both keys are looked up first, one access each (the destination even when the source
+    // is missing), as Redis does; the lookups below are not accesses again.
+    let src_type = ctx.value(src).map(|v| v.as_set().map(drop));
+    let dst_type = ctx.value(dst).map(|v| v.as_set().map(drop));
+    let Some(src_type) = src_type else {
         return Ok(Frame::Integer(0));
     };
-    src_set.as_set()?;
-    if let Some(d) = ctx.value(dst) {
-        d.as_set()?;
-    }
+    src_type?;
+    dst_type.transpose()?;
     if src == dst {
-        let found = set_ref(ctx, src)?.is_some_and(|s| s.contains(member));
+        let found = set_again(ctx, src)?.is_some_and(|s| s.contains(member));
         return Ok(Frame::Integer(i64::from(found)));
     }
-    let removed = update_set(ctx, src, "srem", |s| {
+    let removed = ctx.update_collection_again(src, (SET, "srem"), |s: &mut Set| {
         let removed = s.remove(member);
         Ok((removed, removed))
     })?;
@@ -180,7 +182,7 @@ fn cmd_smove(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErro
         return Ok(Frame::Integer(0));
     }
     let max = max_intset(ctx);
-    update_set(ctx, dst, "sadd", |s| {
+    ctx.update_collection_again(dst, (SET, "sadd"), |s: &mut Set| {
         let added = s.insert(member, max);
         Ok(((), added))
     })?;
