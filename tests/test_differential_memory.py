@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import IS_REAL_REDIS
 from helpers import (
     Outcome,
     ServerHandle,
@@ -386,6 +385,10 @@ LFU_COMMANDS_MATCHING = [
     "SINTERCARD 2 t t2",
     "SINTERSTORE d t t2",
     "SUNIONSTORE d t t2",
+    "SMOVE t t2 a",
+    "SMOVE t t2 zz",
+    "SMOVE t t a",
+    "SMOVE nos t2 a",
     "ZADD z 3 c",
     "ZADD z2 1 a",
     "ZINCRBY z 1 a",
@@ -408,12 +411,6 @@ LFU_COMMANDS_MATCHING = [
     "DEL s",
     "SORT l ALPHA",
 ]
-# Where fastkv counts an access Redis does not (or misses one Redis counts): known differences
-# (see the report of the audit that added this file), kept here so a fix shows up.
-LFU_COMMANDS_DIFFERING = [
-    # fastkv: 2 on each key (checks, then the updates); Redis: 1 each.
-    "SMOVE t t2 a",
-]
 # Their replies are the implementation's own (a byte count; a payload, which the harness
 # would check by reading the key back: another access).
 LFU_COMMANDS_SHAPED = ["MEMORY USAGE s", "DUMP s"]
@@ -429,14 +426,6 @@ def _lfu_run(diff: MemoryDifferential, command: str) -> None:
 
 @pytest.mark.parametrize("command", LFU_COMMANDS_MATCHING + LFU_COMMANDS_SHAPED)
 def test_lfu_accesses_per_command_match_redis(diff: MemoryDifferential, command: str) -> None:
-    _lfu_run(diff, command)
-
-
-@pytest.mark.xfail(
-    not IS_REAL_REDIS, reason="fastkv counts these accesses differently (LFU_COMMANDS_DIFFERING)"
-)
-@pytest.mark.parametrize("command", LFU_COMMANDS_DIFFERING)
-def test_lfu_accesses_known_differences(diff: MemoryDifferential, command: str) -> None:
     _lfu_run(diff, command)
 
 
