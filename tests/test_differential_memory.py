@@ -581,6 +581,15 @@ def test_info_memory_and_stats_fields_match_redis(diff: MemoryDifferential) -> N
         assert not missing, missing
 
 
+@pytest.mark.parametrize(
+    "limit", ["0", "1000", "12345", "100mb", "1gb", "3gb", "18446744073709551615"]
+)
+def test_info_maxmemory_human_matches_redis(diff: MemoryDifferential, limit: str) -> None:
+    diff.steps([["CONFIG", "SET", "maxmemory", limit]])
+    o, s = (info_fields(r) for r in diff.both("INFO", "memory"))
+    assert (o["maxmemory"], o["maxmemory_human"]) == (s["maxmemory"], s["maxmemory_human"])
+
+
 def _stats(diff: MemoryDifferential) -> list[dict[str, str]]:
     out = []
     for r in diff.both("INFO", "stats"):
