@@ -34,8 +34,9 @@ pub enum Kind {
     Bool,
     /// An integer within bounds (inclusive).
     Int { min: i64, max: i64 },
-    /// Bytes, with optional units (`1k`=1000, `1kb`=1024, `m`, `mb`, `g`, `gb`), within bounds.
-    Memory { min: i64, max: i64 },
+    /// Bytes, with optional units (`1k`=1000, `1kb`=1024, `m`, `mb`, `g`, `gb`), within bounds
+    /// (unsigned, as Redis checks them for its memory directives).
+    Memory { min: u64, max: u64 },
     /// One of a fixed set of lower-case names (given in any case).
     Enum(&'static [&'static str]),
     /// Free text.
@@ -161,8 +162,14 @@ fn parse_value(kind: Kind, v: &str) -> Result<Parsed, String> {
         }
         Kind::Memory { min, max } => {
             let n = parse_memory(v).ok_or("argument must be a memory value")?;
-            let n = i64::try_from(n).map_err(|_| "argument must be a memory value")?;
-            check_bounds(n, min, max)
+            if n < min || n > max {
+                return Err(format!(
+                    "argument must be between {min} and {max} inclusive"
+                ));
+            }
+            // Two's complement past i64::MAX, as Redis keeps the figure in a `long long`
+            // (only `maxmemory` goes that far; its setter reads it back as unsigned).
+            Ok(Parsed::Int(n as i64))
         }
         Kind::Enum(names) => names
             .iter()
@@ -190,11 +197,13 @@ fn check_bounds(n: i64, min: i64, max: i64) -> Result<Parsed, String> {
 }
 
 /// Redis's `memtoull`: digits then an optional unit — `b`, `k` (1000), `kb` (1024), `m`, `mb`,
-/// `g`, `gb`, any case. No sign, no spaces, no fraction.
+/// `g`, `gb`, any case. No sign, no spaces, no fraction. Its quirks are kept: no digits reads
+/// as 0 (`mb`, the empty string), a number past `u64::MAX` as `u64::MAX` (`strtoull`), the
+/// unit's product wraps, and 128 digits or more are refused.
 pub fn parse_memory(v: &str) -> Option<u64> {
     let digits = v.bytes().take_while(u8::is_ascii_digit).count();
     let (num, unit) = v.split_at(digits);
-    if num.is_empty() || num.len() > 20 {
+    if num.len() >= 128 {
         return None;
     }
     let mul: u64 = match unit.to_ascii_lowercase().as_str() {
@@ -207,7 +216,12 @@ pub fn parse_memory(v: &str) -> Option<u64> {
         "gb" => 1024 * 1024 * 1024,
         _ => return None,
     };
-    num.parse::<u64>().ok()?.checked_mul(mul)
+    let n = if num.is_empty() {
+        0
+    } else {
+        num.parse::<u64>().unwrap_or(u64::MAX)
+    };
+    Some(n.wrapping_mul(mul))
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -991,8 +1005,12 @@ const fn int(min: i64, max: i64) -> Kind {
     Kind::Int { min, max }
 }
 
+/// Bounds are given as Redis's (non-negative) `long long` limits.
 const fn mem(min: i64, max: i64) -> Kind {
-    Kind::Memory { min, max }
+    Kind::Memory {
+        min: min as u64,
+        max: max as u64,
+    }
 }
 
 /// Every directive fastkv knows, with Redis 7.0's names, bounds and defaults (except `bind`,
@@ -1198,7 +1216,23 @@ pub static DIRECTIVES: &[Directive] = &[
     compat!("aof-use-rdb-preamble", &[], Kind::Bool, "yes", RUNTIME),
     // Memory.
     // Eviction settings: each setter also bumps `MEMORY_CONFIG_GEN` (see there).
-    mem_int!("maxmemory", maxmemory, mem(0, LONG_MAX), "0"),
+    // Any unsigned 64-bit figure, as in Redis (past i64::MAX it arrives in two's complement).
+    row!(
+        "maxmemory",
+        &[],
+        Kind::Memory {
+            min: 0,
+            max: u64::MAX
+        },
+        "0",
+        RUNTIME,
+        |c| c.maxmemory.to_string(),
+        |c, v| {
+            c.maxmemory = v.as_int() as u64;
+            MEMORY_CONFIG_GEN.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    ),
     row!(
         "maxmemory-policy",
         &[],
@@ -1440,6 +1474,20 @@ mod tests {
         assert_eq!(parse_memory("1.5gb"), None);
         assert_eq!(parse_memory(" 100"), None);
         assert_eq!(parse_memory("-1"), None);
+        // memtoull's quirks.
+        assert_eq!(parse_memory("mb"), Some(0));
+        assert_eq!(parse_memory(""), Some(0));
+        assert_eq!(parse_memory("18446744073709551616"), Some(u64::MAX));
+        assert_eq!(parse_memory("17179869184gb"), Some(0));
+        assert_eq!(parse_memory(&"1".repeat(128)), None);
+        c.set_directive("maxmemory", "18446744073709551615")
+            .unwrap_or_default();
+        assert_eq!(c.maxmemory, u64::MAX);
+        assert_eq!(
+            c.set_directive("proto-max-bulk-len", "9223372036854775808"),
+            Err("CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be between 1048576 and 9223372036854775807 inclusive".into())
+        );
+        c.set_directive("maxmemory", "0").unwrap_or_default();
         c.set_directive("protected-mode", "NO").unwrap_or_default();
         assert!(!c.protected_mode);
         c.set_directive("maxmemory-policy", "ALLKEYS-LRU")

@@ -113,6 +113,46 @@ impl Ctx<'_, '_> {
     /// Redis's `LOOKUP_NOTOUCH` read (TTL, TYPE, EXISTS). Read-only commands count the
     /// keyspace hit or miss, and a miss raises the `keymiss` event.
     pub fn peek(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, true, None)
+    }
+
+    /// A key this command already looked up (with `get` or `peek`): neither another access
+    /// (LRU clock, LFU counter) nor another keyspace hit or miss, as Redis looks a key up once
+    /// where fastkv's handlers look twice (a check, then the update).
+    pub fn again(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, false, Some(false))
+    }
+
+    /// The value of [`Ctx::again`].
+    pub fn value_again(&mut self, key: &[u8]) -> Option<&mut Value> {
+        self.again(key).map(|e| &mut e.value)
+    }
+
+    /// [`Ctx::get`] that counts the keyspace hit or miss (and raises `keymiss`) in any
+    /// command: Redis's `lookupKeyRead` inside a write command (GETSET, GETDEL, GETEX,
+    /// SET ... GET, COPY's source, SORT's source and BY/GET keys).
+    pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let (engine, now) = (self.engine, self.now);
+        let e = self.lookup(key, true, Some(true))?;
+        engine.evict.touch(&mut e.lru, now);
+        Some(e)
+    }
+
+    /// The value of [`Ctx::get_read`].
+    pub fn value_read(&mut self, key: &[u8]) -> Option<&mut Value> {
+        self.get_read(key).map(|e| &mut e.value)
+    }
+
+    /// [`Ctx::peek`] without the `keymiss` event: Redis's `LOOKUP_NOTOUCH | LOOKUP_NONOTIFY`
+    /// read (OBJECT), which still counts the keyspace hit or miss.
+    pub fn peek_quiet(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, false, None)
+    }
+
+    /// The lookup under `get` / `peek`: expires, announces, and counts the hit or miss (raising
+    /// `keymiss` if `notify_miss`) when `count` says so — `None`: for read-only commands.
+    #[inline]
+    fn lookup(&mut self, key: &[u8], notify_miss: bool, count: Option<bool>) -> Option<&mut Entry> {
         let (db, now) = (self.client.db, self.now);
         let found = match self.hinted_hash(key) {
             Some(h) => self
@@ -123,13 +163,15 @@ impl Ctx<'_, '_> {
         if !self.expired_now.is_empty() {
             self.engine.announce_expired(self.expired_now.drain(..));
         }
-        if self.read_stats {
+        if count.unwrap_or(self.read_stats) {
             let stats = &self.engine.stats;
             match found {
                 Some(_) => stats.keyspace_hits.fetch_add(1, Ordering::Relaxed),
                 None => {
-                    self.engine
-                        .notify(crate::notify::KEY_MISS, "keymiss", db, key);
+                    if notify_miss {
+                        self.engine
+                            .notify(crate::notify::KEY_MISS, "keymiss", db, key);
+                    }
                     stats.keyspace_misses.fetch_add(1, Ordering::Relaxed)
                 }
             };
@@ -189,8 +231,34 @@ impl Ctx<'_, '_> {
         event: (u32, &str),
         f: impl FnOnce(&mut C) -> Result<(T, bool), OpError>,
     ) -> Result<T, OpError> {
+        self.update_collection_with(key, event, f, true)
+    }
+
+    /// [`Ctx::update_collection`] on a key this command already looked up: not another
+    /// access (see [`Ctx::again`]).
+    pub fn update_collection_again<C: Collection, T>(
+        &mut self,
+        key: &[u8],
+        event: (u32, &str),
+        f: impl FnOnce(&mut C) -> Result<(T, bool), OpError>,
+    ) -> Result<T, OpError> {
+        self.update_collection_with(key, event, f, false)
+    }
+
+    fn update_collection_with<C: Collection, T>(
+        &mut self,
+        key: &[u8],
+        event: (u32, &str),
+        f: impl FnOnce(&mut C) -> Result<(T, bool), OpError>,
+        access: bool,
+    ) -> Result<T, OpError> {
         let mut fresh = None;
-        let c = match self.value(key) {
+        let found = if access {
+            self.value(key)
+        } else {
+            self.value_again(key)
+        };
+        let c = match found {
             Some(v) => C::of(v)?,
             None => fresh.insert(C::empty()),
         };
@@ -517,6 +585,17 @@ impl Engine {
         Ok((cmd, args_start))
     }
 
+    /// Whether a command queued by MULTI is `denyoom` (Redis's `mstate.cmd_flags`).
+    fn queue_denies_oom(&self, client: &Client) -> bool {
+        client.tx.queued_commands().iter().any(|cmd| {
+            let argv: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
+            argv.first()
+                .and_then(|name| self.prepared(name))
+                .and_then(|p| self.resolve_subcommand(p, &argv).ok())
+                .is_some_and(|(p, _)| p.spec.has(DENYOOM))
+        })
+    }
+
     /// Picks the subcommand row for container commands, checking arity.
     #[inline]
     fn resolve_subcommand(
@@ -578,11 +657,20 @@ impl Engine {
         // maxmemory: evict before locking (eviction takes shard locks one at a time); refuse a
         // command that may grow memory when nothing can be evicted (see [`crate::evict`]).
         // A blocked client's re-run is not a new command (Redis serves it without the check).
-        if !matches!(park, Park::Rerun(..))
-            && self.evict.check(self) == crate::evict::Outcome::Fail
-            && spec.has(DENYOOM)
+        if !matches!(park, Park::Rerun(..)) && self.evict.check(self) == crate::evict::Outcome::Fail
         {
-            return Ran::Reply(Err(Frame::error(crate::evict::OOM_ERROR)));
+            if spec.has(DENYOOM) {
+                return Ran::Reply(Err(Frame::error(crate::evict::OOM_ERROR)));
+            }
+            // EXEC is refused like the commands it would run: when one of them may grow
+            // memory, the transaction is discarded (Redis's execCommandAbort).
+            if spec.name == "exec" && self.queue_denies_oom(client) {
+                client.tx.take_multi();
+                client.tx.unwatch();
+                return Ran::Reply(Err(Frame::error(
+                    crate::commands::transaction::EXECABORT_OOM,
+                )));
+            }
         }
         // A script is running: wait for it, or answer -BUSY once it has run too long. Never
         // while holding a shard lock (none is held here).

@@ -233,7 +233,9 @@ fn memory(out: &mut Info, ctx: &mut Ctx<'_, '_>) {
         let c = engine.config.read();
         (c.maxmemory, c.maxmemory_policy.clone())
     };
-    out.field("maxmemory", maxmemory);
+    // Signed, as Redis prints it (`%lld`): past i64::MAX it shows negative; CONFIG GET and
+    // `maxmemory_human` show it unsigned.
+    out.field("maxmemory", maxmemory as i64);
     out.field("maxmemory_human", bytes_to_human(maxmemory));
     out.field("maxmemory_policy", policy);
     if let Some((ratio, bytes)) = o.fragmentation() {

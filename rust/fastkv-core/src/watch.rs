@@ -214,6 +214,11 @@ impl TxState {
         }
     }
 
+    /// The command lines MULTI queued (none outside MULTI).
+    pub fn queued_commands(&self) -> &[Vec<Vec<u8>>] {
+        self.multi.as_ref().map_or(&[], |m| m.queue.as_slice())
+    }
+
     /// Queued commands, or None outside MULTI (CLIENT LIST `multi=`).
     pub fn queued(&self) -> Option<usize> {
         self.multi.as_ref().map(|m| m.queue.len())

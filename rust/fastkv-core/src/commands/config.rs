@@ -22,14 +22,26 @@ fn lossy(b: &[u8]) -> String {
 }
 
 /// `CONFIG GET parameter [parameter ...]` — every directive matching any of the glob
-/// patterns, each once: a map in RESP3, a flat name/value array in RESP2.
+/// patterns, each once: a map in RESP3, a flat name/value array in RESP2. A parameter without
+/// glob characters is looked up directly and answered under the name as given (Redis 7.0:
+/// `CONFIG GET MAXMEMORY` replies `MAXMEMORY`); names repeat in no case.
 fn cmd_config_get(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let config = ctx.engine.config.read();
     let mut seen = std::collections::HashSet::new();
     let mut pairs = Vec::new();
     for pat in args.rest() {
-        for (name, value) in config.get_matching(&lossy(pat)) {
-            if seen.insert(name.clone()) {
+        let pat = lossy(pat);
+        if !pat.contains(['[', '*', '?']) {
+            if let Some(d) = lookup(&pat) {
+                if seen.insert(pat.to_ascii_lowercase()) {
+                    let value = config.get(d.name).unwrap_or_default();
+                    pairs.push((Frame::bulk(pat), Frame::bulk(value)));
+                }
+            }
+            continue;
+        }
+        for (name, value) in config.get_matching(&pat) {
+            if seen.insert(name.to_ascii_lowercase()) {
                 pairs.push((Frame::bulk(name), Frame::bulk(value)));
             }
         }
@@ -40,8 +52,9 @@ fn cmd_config_get(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, O
 /// `CONFIG SET parameter value [parameter value ...]` — all pairs or none.
 fn cmd_config_set(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let rest = args.rest();
+    // Past the arity check (at least one pair), an unpaired parameter is a syntax error.
     if !rest.len().is_multiple_of(2) {
-        return Err(OpError::Arity("config|set".into()));
+        return Err(OpError::Syntax);
     }
     let owned: Vec<(String, String)> = rest
         .chunks(2)
@@ -304,6 +317,11 @@ mod tests {
             Frame::Map(vec![(bulk("appendonly"), bulk("no"))])
         );
         assert_eq!(s.run(&["CONFIG", "GET", "nonexist"]), Frame::Map(vec![]));
+        // Without glob characters: the name as given (Redis 7.0).
+        assert_eq!(
+            s.run(&["CONFIG", "GET", "MAXMEMORY", "maxmemory"]),
+            Frame::Map(vec![(bulk("MAXMEMORY"), bulk("0"))])
+        );
         assert_eq!(
             s.run(&["CONFIG", "GET"]),
             err("ERR wrong number of arguments for 'config|get' command")
@@ -344,7 +362,7 @@ mod tests {
         assert_eq!(s.engine.config.read().hz, 20, "atomic");
         assert_eq!(
             s.run(&["CONFIG", "SET", "hz", "5", "maxmemory"]),
-            err("ERR wrong number of arguments for 'config|set' command")
+            err("ERR syntax error")
         );
         assert_eq!(
             s.run(&["CONFIG", "SET", "hz"]),

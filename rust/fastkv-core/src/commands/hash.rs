@@ -140,7 +140,13 @@ fn cmd_hmget(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErro
 fn cmd_hdel(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let fields = args.rest();
-    if hash_ref(ctx, key)?.is_none() {
+    // A check, not an access: the update below is the one access Redis counts.
+    if ctx
+        .peek(key)
+        .map(|e| e.value.as_hash())
+        .transpose()?
+        .is_none()
+    {
         return Ok(Frame::Integer(0));
     }
     update_hash(ctx, key, "hdel", |h| {

@@ -194,7 +194,8 @@ fn cmd_copy(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
     if dst_db == db && src == dst {
         return Err(SAME_OBJECT);
     }
-    let Some(entry) = ctx.get(src) else {
+    // The source is read as Redis reads it (a keyspace hit or miss).
+    let Some(entry) = ctx.get_read(src) else {
         return Ok(Frame::Integer(0));
     };
     let mut copy: Entry = entry.clone();
@@ -590,8 +591,7 @@ const LFU_SELECTED: &str =
 /// `OBJECT ENCODING key` — the value's internal representation, or null.
 fn cmd_object_encoding(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
-    let (db, now) = (ctx.db(), ctx.now);
-    Ok(match ctx.ks.get(db, key, now) {
+    Ok(match ctx.peek_quiet(key) {
         Some(e) => Frame::bulk(e.value.encoding_name()),
         None => Frame::Null,
     })
@@ -600,10 +600,9 @@ fn cmd_object_encoding(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Fra
 /// `OBJECT FREQ key` — the LFU counter, or null; an error unless an LFU policy is selected.
 fn cmd_object_freq(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
-    let (db, now) = (ctx.db(), ctx.now);
-    if ctx.ks.get(db, key, now).is_none() {
+    let Some(lru) = ctx.peek_quiet(key).map(|e| e.lru) else {
         return Ok(Frame::Null);
-    }
+    };
     if !lfu_policy(ctx) {
         return Err(OpError::err(
             "An LFU maxmemory policy is not selected, access frequency not tracked. Please note \
@@ -611,9 +610,8 @@ fn cmd_object_freq(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, 
              time to adjust.",
         ));
     }
-    let lru = ctx.ks.get(db, key, now).map_or(0, |e| e.lru);
     Ok(Frame::Integer(i64::from(
-        ctx.engine.evict.lfu_counter(lru, now),
+        ctx.engine.evict.lfu_counter(lru, ctx.now),
     )))
 }
 
@@ -621,15 +619,13 @@ fn cmd_object_freq(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, 
 /// an LFU policy (the metadata then holds the access counter).
 fn cmd_object_idletime(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
-    let (db, now) = (ctx.db(), ctx.now);
-    let Some(e) = ctx.ks.get(db, key, now) else {
+    let Some(lru) = ctx.peek_quiet(key).map(|e| e.lru) else {
         return Ok(Frame::Null);
     };
-    let lru = e.lru;
     if lfu_policy(ctx) {
         return Err(OpError::err(LFU_SELECTED));
     }
-    let idle = crate::time::lru_idle_secs(lru, now);
+    let idle = crate::time::lru_idle_secs(lru, ctx.now);
     Ok(Frame::Integer(i64::try_from(idle).unwrap_or(i64::MAX)))
 }
 
@@ -637,8 +633,7 @@ fn cmd_object_idletime(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Fra
 /// does not exist.
 fn cmd_object_refcount(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
-    let (db, now) = (ctx.db(), ctx.now);
-    let Some(e) = ctx.ks.get(db, key, now) else {
+    let Some(e) = ctx.peek_quiet(key) else {
         return Ok(Frame::Null);
     };
     let shared = matches!(e.value, Value::Str(Str::Int(n)) if (0..SHARED_INTEGERS).contains(&n));
@@ -985,6 +980,7 @@ mod tests {
     use crate::testing::*;
     use fastkv_resp::Frame;
     use std::collections::HashSet;
+    use std::sync::atomic::Ordering;
 
     fn arr(items: &[&str]) -> Frame {
         Frame::Array(items.iter().map(|s| bulk(s)).collect())
@@ -1454,6 +1450,17 @@ mod tests {
         );
         assert_eq!(s.run(&["OBJECT", "IDLETIME", "nope"]), Frame::Null);
         assert_eq!(s.run(&["OBJECT", "IDLETIME", "i"]), int(0));
+        // OBJECT counts keyspace hits and misses, as Redis's lookup does.
+        let stats = &s.engine.stats;
+        let (hits, misses) = (
+            stats.keyspace_hits.load(Ordering::Relaxed),
+            stats.keyspace_misses.load(Ordering::Relaxed),
+        );
+        s.run(&["OBJECT", "ENCODING", "i"]);
+        s.run(&["OBJECT", "REFCOUNT", "nope"]);
+        let stats = &s.engine.stats;
+        assert_eq!(stats.keyspace_hits.load(Ordering::Relaxed), hits + 1);
+        assert_eq!(stats.keyspace_misses.load(Ordering::Relaxed), misses + 1);
         let Frame::Array(help) = s.run(&["OBJECT", "HELP"]) else {
             panic!("help")
         };
@@ -1739,5 +1746,41 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         check_counters(&s);
+    }
+
+    #[test]
+    fn object_freq_counts_one_access_per_lookup_as_redis() {
+        // With lfu-log-factor 0 every access increments the counter (from 5, LFU_INIT_VAL).
+        let mut s = Session::new();
+        for (name, value) in [
+            ("maxmemory-policy", "allkeys-lfu"),
+            ("lfu-log-factor", "0"),
+            ("lfu-decay-time", "0"),
+        ] {
+            assert_eq!(s.run(&["CONFIG", "SET", name, value]), Frame::OK);
+        }
+        let freq = |s: &mut Session, k: &str| s.run(&["OBJECT", "FREQ", k]);
+        s.run(&["ZADD", "z", "1", "a", "2", "b"]);
+        assert_eq!(freq(&mut s, "z"), int(5), "a new key is not accessed");
+        for cmd in [
+            &["ZADD", "z", "3", "c"][..],
+            &["ZREM", "z", "a"],
+            &["ZUNIONSTORE", "d", "1", "z"],
+        ] {
+            s.run(cmd);
+        }
+        assert_eq!(freq(&mut s, "z"), int(8), "one access per command");
+        s.run(&["RPUSH", "l", "a", "b"]);
+        s.run(&["LPOP", "l"]);
+        s.run(&["SADD", "t", "a", "b"]);
+        s.run(&["SREM", "t", "a"]);
+        s.run(&["SINTER", "t", "t"]); // two lookups in Redis too
+        s.run(&["SET", "k", "v"]);
+        s.run(&["APPEND", "k", "w"]);
+        s.run(&["GETSET", "k", "x"]); // GET's lookup, then SET's
+        assert_eq!(
+            (freq(&mut s, "l"), freq(&mut s, "t"), freq(&mut s, "k")),
+            (int(6), int(8), int(8))
+        );
     }
 }

@@ -205,7 +205,8 @@ fn pop_some(
     end: End,
     count: usize,
 ) -> Result<Vec<Frame>, OpError> {
-    let Some(l) = list_mut(ctx, key)? else {
+    // Every caller looked the key up already: not another access (see `Ctx::again`).
+    let Some(l) = ctx.value_again(key).map(Value::as_list_mut).transpose()? else {
         return Ok(Vec::new());
     };
     let n = count.min(l.len());

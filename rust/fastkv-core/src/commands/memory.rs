@@ -179,8 +179,8 @@ fn alloc_size(n: usize) -> u64 {
 }
 
 /// `MEMORY STATS` — Redis's map of memory figures. Fields fastkv cannot measure (script
-/// caches, the allocator's resident pages) are left out; those that are truly zero here (no
-/// replication backlog, replicas, cluster links, AOF buffer) are kept.
+/// caches, the allocator's own figures: see [`crate::memory`]) are left out; those that are
+/// truly zero here (no replication backlog, replicas, cluster links, AOF buffer) are kept.
 fn cmd_memory_stats(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
     let o = overhead(ctx);
     let int = |n: u64| Frame::Integer(n.try_into().unwrap_or(i64::MAX));
@@ -203,6 +203,8 @@ fn cmd_memory_stats(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame
             Frame::Map(vec![
                 (Frame::bulk("overhead.hashtable.main"), int(*bytes)),
                 (Frame::bulk("overhead.hashtable.expires"), int(0)),
+                // Redis 7.0 lists it outside cluster mode too, as 0 (there is no cluster).
+                (Frame::bulk("overhead.hashtable.slot-to-keys"), int(0)),
             ]),
         ));
     }

@@ -85,6 +85,7 @@ fn eval_generic(
         keys,
         args: argv,
         read_only: read_only || flags.is_some_and(|f| f & FLAG_NO_WRITES != 0),
+        flags,
     };
     scripting.eval(ctx, &body, &inv)
 }
@@ -421,5 +422,47 @@ mod tests {
             s.run(&["SCRIPT", "KILL"]),
             err("NOTBUSY No scripts in execution right now.")
         );
+    }
+
+    #[test]
+    fn maxmemory_applies_to_scripts_as_in_redis() {
+        const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+        let mut s = Session::new();
+        s.run(&["SET", "k", "v"]);
+        assert_eq!(s.run(&["CONFIG", "SET", "maxmemory", "1"]), Frame::OK);
+        // No shebang: reads run; the first denyoom call before any write is refused.
+        assert_eq!(
+            s.run(&["EVAL", "return redis.call('get', 'k')", "0"]),
+            bulk("v")
+        );
+        assert_eq!(
+            s.run(&["EVAL", "return redis.pcall('set', 'k', 'w')", "0"]),
+            err(OOM)
+        );
+        // After a write (DEL is not denyoom) the script may go on.
+        assert_eq!(
+            s.run(&[
+                "EVAL",
+                "redis.call('del', 'x'); return redis.call('set', 'k', 'w')",
+                "0"
+            ]),
+            Frame::OK
+        );
+        // Declared flags: refused whole unless allow-oom or no-writes.
+        assert_eq!(s.run(&["EVAL", "#!lua\nreturn 1", "0"]), err(OOM));
+        assert_eq!(
+            s.run(&["EVAL", "#!lua flags=no-writes\nreturn 1", "0"]),
+            int(1)
+        );
+        assert_eq!(
+            s.run(&[
+                "EVAL",
+                "#!lua flags=allow-oom\nreturn redis.call('set', 'k', 'x')",
+                "0"
+            ]),
+            Frame::OK
+        );
+        assert_eq!(s.run(&["CONFIG", "SET", "maxmemory", "0"]), Frame::OK);
+        assert_eq!(s.run(&["GET", "k"]), bulk("x"));
     }
 }

@@ -40,6 +40,23 @@ fn set_ref<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c Set>, 
     }
 }
 
+/// The set at `key` without counting an access: a check before the update that is the one
+/// access Redis counts (see `Ctx::peek`).
+fn set_peek<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c Set>, OpError> {
+    match ctx.peek(key) {
+        None => Ok(None),
+        Some(e) => e.value.as_set().map(Some),
+    }
+}
+
+/// The set at `key`, read again by a command that already looked it up (see `Ctx::again`).
+fn set_again<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c Set>, OpError> {
+    match ctx.value_again(key) {
+        None => Ok(None),
+        Some(v) => v.as_set().map(Some),
+    }
+}
+
 /// Runs `f` on the set at `key`, or on a new empty one if the key is missing (WRONGTYPE for
 /// another type). A new set is stored only if `f` left it non-empty; an existing one that `f`
 /// emptied is deleted.
@@ -87,7 +104,8 @@ fn cmd_sadd(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
 fn cmd_srem(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError> {
     let key = args.next_bytes()?;
     let members = args.rest();
-    if set_ref(ctx, key)?.is_none() {
+    // A check, not an access: the update below is the one access Redis counts.
+    if set_peek(ctx, key)?.is_none() {
         return Ok(Frame::Integer(0));
     }
     update_set(ctx, key, "srem", |s| {
@@ -143,18 +161,20 @@ fn cmd_smove(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErro
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
     let member = args.next_bytes()?;
-    let Some(src_set) = ctx.value(src) else {
+    // Both keys are looked up first, one access each (the destination even when the source
+    // is missing), as Redis does; the lookups below are not accesses again.
+    let src_type = ctx.value(src).map(|v| v.as_set().map(drop));
+    let dst_type = ctx.value(dst).map(|v| v.as_set().map(drop));
+    let Some(src_type) = src_type else {
         return Ok(Frame::Integer(0));
     };
-    src_set.as_set()?;
-    if let Some(d) = ctx.value(dst) {
-        d.as_set()?;
-    }
+    src_type?;
+    dst_type.transpose()?;
     if src == dst {
-        let found = set_ref(ctx, src)?.is_some_and(|s| s.contains(member));
+        let found = set_again(ctx, src)?.is_some_and(|s| s.contains(member));
         return Ok(Frame::Integer(i64::from(found)));
     }
-    let removed = update_set(ctx, src, "srem", |s| {
+    let removed = ctx.update_collection_again(src, (SET, "srem"), |s: &mut Set| {
         let removed = s.remove(member);
         Ok((removed, removed))
     })?;
@@ -162,7 +182,7 @@ fn cmd_smove(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErro
         return Ok(Frame::Integer(0));
     }
     let max = max_intset(ctx);
-    update_set(ctx, dst, "sadd", |s| {
+    ctx.update_collection_again(dst, (SET, "sadd"), |s: &mut Set| {
         let added = s.insert(member, max);
         Ok(((), added))
     })?;
@@ -203,7 +223,7 @@ fn cmd_spop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
     };
     let mut rng = rand::thread_rng();
     let Some(count) = count else {
-        if set_ref(ctx, key)?.is_none() {
+        if set_peek(ctx, key)?.is_none() {
             return Ok(Frame::Null);
         }
         return update_set(ctx, key, "spop", |s| {
@@ -214,7 +234,7 @@ fn cmd_spop(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpError
             Ok((Frame::Bulk(m), true))
         });
     };
-    let Some(size) = set_ref(ctx, key)?.map(Set::len) else {
+    let Some(size) = set_peek(ctx, key)?.map(Set::len) else {
         return Ok(Frame::Set(Vec::new()));
     };
     if count == 0 {
@@ -332,8 +352,13 @@ fn cmd_srandmember(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, 
 /// The size of the set at each of `keys` (`None` if missing); WRONGTYPE if any key holds
 /// another type. Every key is checked, even after a missing one, as Redis does.
 fn set_sizes(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, OpError> {
+    // The one access to each input: a read (keyspace hit or miss) in the STORE forms too, as
+    // Redis's lookupKeyRead.
     keys.iter()
-        .map(|k| Ok(set_ref(ctx, k)?.map(Set::len)))
+        .map(|k| match ctx.value_read(k) {
+            None => Ok(None),
+            Some(v) => Ok(Some(v.as_set()?.len())),
+        })
         .collect()
 }
 
@@ -352,14 +377,14 @@ fn inter(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>, OpError>
     let Some((&(_, first), rest)) = order.split_first() else {
         return Ok(Vec::new());
     };
-    let mut out: Vec<Vec<u8>> = set_ref(ctx, first)?
+    let mut out: Vec<Vec<u8>> = set_again(ctx, first)?
         .map(|s| s.iter().map(Member::to_vec).collect())
         .unwrap_or_default();
     for &(_, key) in rest {
         if out.is_empty() {
             break;
         }
-        match set_ref(ctx, key)? {
+        match set_again(ctx, key)? {
             Some(s) => out.retain(|m| s.contains(m)),
             None => out.clear(),
         }
@@ -374,7 +399,7 @@ fn union(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Set, OpError> {
     let max = max_intset(ctx);
     let mut out = Set::new();
     for k in keys {
-        if let Some(s) = set_ref(ctx, k)? {
+        if let Some(s) = set_again(ctx, k)? {
             for m in s.iter() {
                 out.insert(&m.as_bytes(), max);
             }
@@ -399,14 +424,14 @@ fn diff(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Set, OpError> {
     let algo_two_work: usize = present.sum();
     let mut out = Set::new();
     if algo_one_work <= algo_two_work {
-        let mut candidates: Vec<Vec<u8>> = set_ref(ctx, first_key)?
+        let mut candidates: Vec<Vec<u8>> = set_again(ctx, first_key)?
             .map(|s| s.iter().map(Member::to_vec).collect())
             .unwrap_or_default();
         for k in keys.iter().skip(1) {
             if *k == first_key {
                 candidates.clear();
             }
-            if let Some(s) = set_ref(ctx, k)? {
+            if let Some(s) = set_again(ctx, k)? {
                 candidates.retain(|m| !s.contains(m));
             }
         }
@@ -414,7 +439,7 @@ fn diff(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Set, OpError> {
             out.insert(&m, max);
         }
     } else {
-        if let Some(s) = set_ref(ctx, first_key)? {
+        if let Some(s) = set_again(ctx, first_key)? {
             for m in s.iter() {
                 out.insert(&m.as_bytes(), max);
             }
@@ -423,7 +448,7 @@ fn diff(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Set, OpError> {
             if out.is_empty() {
                 break;
             }
-            if let Some(s) = set_ref(ctx, k)? {
+            if let Some(s) = set_again(ctx, k)? {
                 let gone: Vec<Vec<u8>> = s.iter().map(Member::to_vec).collect();
                 for m in gone {
                     out.remove(&m);

@@ -96,7 +96,8 @@ fn lookup_by_pattern(ctx: &mut Ctx<'_, '_>, pattern: &[u8], elem: &[u8]) -> Opti
     key.extend_from_slice(&pattern[..star]);
     key.extend_from_slice(elem);
     key.extend_from_slice(key_tail);
-    let v = ctx.value(&key)?;
+    // Counted as a keyspace hit or miss (Redis's lookupKeyRead), SORT ... STORE too.
+    let v = ctx.value_read(&key)?;
     match field {
         Some(f) => v.as_hash().ok()?.get(f).map(|v| v.to_vec()),
         None => v.as_str().ok().map(|s| s.to_vec()),
@@ -111,7 +112,7 @@ fn lookup_by_pattern(ctx: &mut Ctx<'_, '_>, pattern: &[u8], elem: &[u8]) -> Opti
 /// shows it afterwards.
 fn load_elements(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> Result<(Vec<Vec<u8>>, bool), OpError> {
     let is_set;
-    let elems = match ctx.value(key) {
+    let elems = match ctx.value_read(key) {
         None => {
             is_set = false;
             Vec::new()

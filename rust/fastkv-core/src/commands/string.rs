@@ -149,7 +149,9 @@ fn check_string_length(ctx: &Ctx<'_, '_>, size: u64, append: u64) -> Result<(), 
 
 /// The current value of `key` as a reply: bulk, null if missing, WRONGTYPE if not a string.
 fn get_reply(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> Result<Frame, OpError> {
-    match ctx.value(key) {
+    // A read even in the writes that use it (GETSET, GETDEL, GETEX, SET ... GET): counted as
+    // a keyspace hit or miss, as Redis's lookupKeyRead.
+    match ctx.value_read(key) {
         None => Ok(Frame::Null),
         Some(v) => Ok(Frame::Bulk(v.as_str()?.to_vec())),
     }
@@ -305,6 +307,8 @@ fn cmd_getset(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
     let key = args.next_bytes()?;
     let value = args.next_bytes()?;
     let old = get_reply(ctx, key)?;
+    // The SET half looks the key up again in Redis (setKey): a second access.
+    ctx.get(key);
     ctx.set(key, Value::Str(Str::from_bytes(value)), false);
     ctx.notify(STRING, "set", key);
     Ok(old)
@@ -519,8 +523,9 @@ fn cmd_append(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpErr
         Some(v) => v.as_str()?.len(),
     };
     check_string_length(ctx, current_len as u64, tail.len() as u64)?;
-    let new_len = match ctx.value(key) {
-        Some(v) => v.as_str_mut()?.append(tail),
+    // The second lookup is not another access (Redis looks the key up once).
+    let new_len = match ctx.peek(key) {
+        Some(e) => e.value.as_str_mut()?.append(tail),
         None => 0,
     };
     ctx.dirty += 1;
@@ -610,8 +615,9 @@ fn cmd_setrange(ctx: &mut Ctx<'_, '_>, args: &mut Args<'_>) -> Result<Frame, OpE
             n
         }
         Some(_) => {
-            let n = match ctx.value(key) {
-                Some(v) => v.as_str_mut()?.set_range(offset, part),
+            // Not another access: the key was looked up above.
+            let n = match ctx.peek(key) {
+                Some(e) => e.value.as_str_mut()?.set_range(offset, part),
                 None => 0,
             };
             ctx.dirty += 1;
@@ -1522,5 +1528,25 @@ mod tests {
         assert!(COMMANDS
             .iter()
             .all(|c| c.group == "string" && !c.summary.is_empty()));
+    }
+
+    #[test]
+    fn writes_that_read_count_keyspace_hits_and_misses() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut s = Session::new();
+        s.run(&["SET", "k", "v"]);
+        let counts = |s: &Session| {
+            let st = &s.engine.stats;
+            (
+                st.keyspace_hits.load(Relaxed),
+                st.keyspace_misses.load(Relaxed),
+            )
+        };
+        let (h, m) = counts(&s);
+        s.run(&["GETSET", "k", "w"]);
+        s.run(&["SET", "k", "x", "GET"]);
+        s.run(&["GETDEL", "nokey"]);
+        s.run(&["SET", "k", "y"]); // no GET: not a read
+        assert_eq!(counts(&s), (h + 2, m + 1));
     }
 }

@@ -53,6 +53,11 @@ fn cmd_multi(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpErr
     Ok(Frame::OK)
 }
 
+/// EXEC's reply when memory is over `maxmemory`, nothing can be evicted and a queued command
+/// is `denyoom` (the dispatcher refuses it; the transaction is discarded).
+pub(crate) const EXECABORT_OOM: &str = "EXECABORT Transaction discarded because of: OOM command \
+                                        not allowed when used memory > 'maxmemory'.";
+
 /// `EXEC` — the array of the queued commands' replies (errors in place); a null array if a
 /// WATCHed key changed; EXECABORT if a command was refused while queuing.
 fn cmd_exec(ctx: &mut Ctx<'_, '_>, _args: &mut Args<'_>) -> Result<Frame, OpError> {
@@ -178,6 +183,32 @@ mod tests {
     }
 
     const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+
+    #[test]
+    fn exec_under_oom_is_refused_when_a_queued_command_may_grow_memory() {
+        let mut s = Session::new();
+        let mut admin = s.engine.new_client();
+        let mut limit = |engine: &crate::Engine, v: &str| {
+            let argv: [&[u8]; 4] = [b"CONFIG", b"SET", b"maxmemory", v.as_bytes()];
+            assert_eq!(engine.execute(&mut admin, &argv), Frame::OK);
+        };
+        s.run(&["SET", "k", "v"]);
+        // Only reads queued: EXEC runs them.
+        assert_eq!(s.run(&["MULTI"]), Frame::OK);
+        assert_eq!(s.run(&["GET", "k"]), queued());
+        limit(&s.engine, "1");
+        assert_eq!(s.run(&["EXEC"]), Frame::Array(vec![bulk("v")]));
+        limit(&s.engine, "0");
+        // A write queued: EXEC is refused and the transaction discarded.
+        assert_eq!(s.run(&["MULTI"]), Frame::OK);
+        assert_eq!(s.run(&["SET", "k", "w"]), queued());
+        limit(&s.engine, "1");
+        assert_eq!(s.run(&["EXEC"]), err(super::EXECABORT_OOM));
+        assert_eq!(s.run(&["EXEC"]), err("ERR EXEC without MULTI"));
+        limit(&s.engine, "0");
+        assert_eq!(s.run(&["GET", "k"]), bulk("v"));
+        assert!(super::EXECABORT_OOM.ends_with(crate::evict::OOM_ERROR));
+    }
 
     #[test]
     fn multi_exec_runs_the_queue_with_errors_in_place() {

@@ -311,8 +311,9 @@ fn zset_mut<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c mut Z
 }
 
 /// Deletes `key` if the sorted set there is empty (Redis never keeps empty collections).
+/// Every caller looked the key up before: not another access (see `Ctx::again`).
 fn delete_if_empty(ctx: &mut Ctx<'_, '_>, key: &[u8]) {
-    if matches!(ctx.value(key), Some(Value::ZSet(z)) if z.is_empty()) {
+    if matches!(ctx.value_again(key), Some(Value::ZSet(z)) if z.is_empty()) {
         ctx.remove(key);
         ctx.notify(GENERIC, "del", key);
     }
@@ -594,7 +595,8 @@ fn zadd_generic(
         let first_len = pairs.first().map_or(0, |p| p.1.len());
         ctx.set(key, Value::from(ZSet::new_for(lim, first_len)), false);
     }
-    let Some(z) = zset_mut(ctx, key)? else {
+    // Looked up (or created) above: not another access.
+    let Some(z) = ctx.value_again(key).map(Value::as_zset_mut).transpose()? else {
         return Ok(Frame::Integer(0));
     };
     let (mut added, mut updated) = (0i64, 0i64);
@@ -895,7 +897,8 @@ fn zrange_generic(
         }
     }
     let resp3 = ctx.client.resp3();
-    let z = zset_mut(ctx, key)?;
+    // A read (a keyspace hit or miss) for ZRANGESTORE's source too, as Redis's lookupKeyRead.
+    let z = ctx.value_read(key).map(Value::as_zset_mut).transpose()?;
     match dst {
         Some(dst) => {
             let items: Vec<Item> = z.map_or_else(Vec::new, |z| {
@@ -1428,9 +1431,10 @@ impl Src<'_> {
     }
 }
 
-/// The input at `key`: None if missing; WRONGTYPE unless a sorted set or a set.
-fn lookup_src<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<Src<'c>>, OpError> {
-    match ctx.value(key) {
+/// The input at `key`, which the command already looked up (not another access, see
+/// `Ctx::again`): None if missing; WRONGTYPE unless a sorted set or a set.
+fn lookup_src_again<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<Src<'c>>, OpError> {
+    match ctx.value_again(key) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(Src::Z(z))),
         Some(Value::Set(s)) => Ok(Some(Src::S(s))),
@@ -1448,7 +1452,8 @@ fn weighted(score: f64, weight: f64) -> f64 {
     }
 }
 
-/// The result of a set operation, as (member, score) in no particular order.
+/// The result of a set operation, as (member, score) in no particular order. The keys were
+/// looked up (and type-checked) by the caller.
 fn compute_setop(
     ctx: &mut Ctx<'_, '_>,
     op: SetOp,
@@ -1460,7 +1465,7 @@ fn compute_setop(
     // Sizes, for Redis's smallest-first order (which decides the order scores are summed in).
     let mut order: Vec<(usize, usize)> = Vec::with_capacity(keys.len());
     for (i, k) in keys.iter().enumerate() {
-        order.push((i, lookup_src(ctx, k)?.map_or(0, |s| s.len())));
+        order.push((i, lookup_src_again(ctx, k)?.map_or(0, |s| s.len())));
     }
     let weight = |i: usize| weights.get(i).copied().unwrap_or(1.0);
     match op {
@@ -1472,13 +1477,13 @@ fn compute_setop(
             let mut acc: Vec<(Vec<u8>, f64)> = Vec::new();
             if let Some(&(first, _)) = order.first() {
                 let w = weight(first);
-                if let Some(s) = lookup_src(ctx, keys[first])? {
+                if let Some(s) = lookup_src_again(ctx, keys[first])? {
                     s.for_each(|m, sc| acc.push((m.to_vec(), weighted(sc, w))));
                 }
             }
             for &(j, _) in order.iter().skip(1) {
                 let w = weight(j);
-                let Some(s) = lookup_src(ctx, keys[j])? else {
+                let Some(s) = lookup_src_again(ctx, keys[j])? else {
                     return Ok(Vec::new());
                 };
                 acc.retain_mut(|(m, score)| match s.find(m) {
@@ -1499,7 +1504,7 @@ fn compute_setop(
             let mut acc: HashMap<Vec<u8>, f64> = HashMap::new();
             for &(j, _) in &order {
                 let w = weight(j);
-                if let Some(s) = lookup_src(ctx, keys[j])? {
+                if let Some(s) = lookup_src_again(ctx, keys[j])? {
                     s.for_each(|m, sc| {
                         let v = weighted(sc, w);
                         match acc.get_mut(m) {
@@ -1518,7 +1523,7 @@ fn compute_setop(
             let Some(first) = keys.first() else {
                 return Ok(Vec::new());
             };
-            if let Some(s) = lookup_src(ctx, first)? {
+            if let Some(s) = lookup_src_again(ctx, first)? {
                 s.for_each(|m, sc| {
                     acc.insert(m.to_vec(), sc);
                 });
@@ -1527,7 +1532,7 @@ fn compute_setop(
                 if acc.is_empty() {
                     break;
                 }
-                if let Some(s) = lookup_src(ctx, k)? {
+                if let Some(s) = lookup_src_again(ctx, k)? {
                     acc.retain(|m, _| s.find(m).is_none());
                 }
             }
@@ -1565,8 +1570,13 @@ fn setop_generic(
         return Err(OpError::Syntax);
     }
     let (keys, opts) = rest.split_at(n);
+    // The one access to each input, a read (keyspace hit or miss) in the STORE forms too, as
+    // Redis's lookupKeyRead; `compute_setop` reads them again without counting.
     for k in keys {
-        lookup_src(ctx, k)?;
+        match ctx.value_read(k) {
+            None | Some(Value::ZSet(_) | Value::Set(_)) => {}
+            Some(_) => return Err(OpError::WrongType),
+        }
     }
     let mut weights = vec![1.0; n];
     let mut agg = Aggregate::Sum;

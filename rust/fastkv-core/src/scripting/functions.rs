@@ -408,6 +408,7 @@ impl super::Scripting {
             keys,
             args,
             read_only: ro_command || no_writes,
+            flags: Some(flags),
         };
         self.run(ctx, &inv, |vm| {
             vm.function(name)

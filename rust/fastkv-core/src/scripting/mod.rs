@@ -191,6 +191,9 @@ pub struct Invocation<'s> {
     pub args: &'s [&'s [u8]],
     /// EVAL_RO / FCALL_RO, or the `no-writes` flag.
     pub read_only: bool,
+    /// The flags the code declares (a shebang, a function's flags); `None` for an EVAL
+    /// script without a shebang. They decide how maxmemory applies (see [`Scripting::run`]).
+    pub flags: Option<u32>,
 }
 
 impl Scripting {
@@ -243,6 +246,12 @@ impl Scripting {
     }
 
     /// Runs `find` to get the function, then calls it under every shard lock.
+    ///
+    /// maxmemory, as Redis applies it to scripts: when memory is over the limit with nothing
+    /// to evict at the start, code that declares flags is refused whole (`-OOM`) unless it
+    /// has `allow-oom` or `no-writes`; a script without a shebang runs, but its first
+    /// `denyoom` call before any write is refused. (Inside MULTI/EXEC the shards are already
+    /// held, so the state cannot be taken there: those runs are not checked.)
     fn run(
         &self,
         ctx: &mut Ctx<'_, '_>,
@@ -252,6 +261,15 @@ impl Scripting {
         let engine = ctx.engine;
         // EXEC already holds every shard: run under its hold. Otherwise take them all.
         let nested = ctx.ks.holds_all();
+        // No shard is held when not nested: the eviction check may run (it locks shards).
+        let oom = !nested && engine.evict.check(engine) == crate::evict::Outcome::Fail;
+        if oom {
+            if let Some(flags) = inv.flags {
+                if flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES) == 0 {
+                    return Err(OpError::raw(crate::evict::OOM_ERROR));
+                }
+            }
+        }
         let mut atomic = if nested {
             let held = std::mem::replace(&mut ctx.ks, engine.keyspace.lock(&[]));
             Atomic::from_held(engine, held)
@@ -274,6 +292,7 @@ impl Scripting {
                             atomic: &mut atomic,
                             client: &mut client,
                             read_only: inv.read_only,
+                            deny_oom: oom && inv.flags.is_none(),
                             running: &self.running,
                         };
                         self.running.kill.store(false, Ordering::Relaxed);
@@ -410,6 +429,10 @@ struct CallCtx<'r, 'e> {
     atomic: &'r mut Atomic<'e>,
     client: &'r mut Client,
     read_only: bool,
+    /// Memory was over `maxmemory` (nothing to evict) when the script started, and it
+    /// declared no flags: its first `denyoom` call, before any write, is refused (Redis's
+    /// `scriptVerifyOOM`).
+    deny_oom: bool,
     running: &'r Running,
 }
 
@@ -441,6 +464,12 @@ impl CallCtx<'_, '_> {
         }
         if spec.has(crate::command::NOSCRIPT) {
             return Frame::error("ERR This Redis command is not allowed from script");
+        }
+        if self.deny_oom
+            && spec.has(crate::command::DENYOOM)
+            && !self.running.wrote.load(Ordering::Acquire)
+        {
+            return Frame::error(crate::evict::OOM_ERROR);
         }
         if spec.has(crate::command::WRITE) {
             if self.read_only {
