@@ -228,33 +228,62 @@ struct Pool {
 #[derive(Debug, Default)]
 struct ShardWeights {
     seen: Vec<u32>,
+    /// A Fenwick tree of the weights (`seen + 1`), 1-based: a pick and an update each cost
+    /// log2(shards) steps instead of a walk over every shard (a tenth of an eviction's cost
+    /// with 64 shards and 5 samples).
+    tree: Vec<u64>,
     total: u64,
 }
 
 impl ShardWeights {
+    /// Resets to `shards` shards, each weighing 1.
+    fn reset(&mut self, shards: usize) {
+        self.seen = vec![0; shards];
+        self.tree = vec![0; shards + 1];
+        for i in 1..=shards {
+            self.add(i, 1);
+        }
+        self.total = shards as u64;
+    }
+
+    /// Adds `delta` (wrapping: negative deltas come as two's complement) to the weight at
+    /// 1-based position `i`.
+    fn add(&mut self, mut i: usize, delta: u64) {
+        while let Some(t) = self.tree.get_mut(i) {
+            *t = t.wrapping_add(delta);
+            i += i & i.wrapping_neg();
+        }
+    }
+
     /// A shard, with probability (seen count + 1) / total.
     fn pick(&mut self, shards: usize, r: u64) -> usize {
         if self.seen.len() != shards {
-            self.seen = vec![0; shards];
-            self.total = shards as u64;
+            self.reset(shards);
         }
+        // The first position whose prefix sum exceeds `at`: descend the tree.
         let mut at = r % self.total.max(1);
-        for (i, &n) in self.seen.iter().enumerate() {
-            let w = u64::from(n) + 1;
-            if at < w {
-                return i;
+        let mut pos = 0;
+        let mut step = shards.checked_next_power_of_two().unwrap_or(0);
+        while step > 0 {
+            if let Some(&w) = self.tree.get(pos + step) {
+                if w <= at {
+                    pos += step;
+                    at -= w;
+                }
             }
-            at -= w;
+            step >>= 1;
         }
-        shards.saturating_sub(1)
+        pos.min(shards.saturating_sub(1))
     }
 
     /// Notes that shard `si` holds `n` candidates now.
     fn update(&mut self, si: usize, n: usize) {
         let n = u32::try_from(n).unwrap_or(u32::MAX);
         if let Some(old) = self.seen.get_mut(si) {
+            let delta = u64::from(n).wrapping_sub(u64::from(*old));
             self.total = self.total - u64::from(*old) + u64::from(n);
             *old = n;
+            self.add(si + 1, delta);
         }
     }
 }
@@ -577,21 +606,56 @@ fn score(s: &Settings, lru: u32, expire_at: Option<u64>, now_ms: u64) -> u64 {
 /// Merges a candidate into the pool (ascending [`Candidate::rank`], at most [`POOL_SIZE`]).
 /// A key already pooled keeps its place in the sampling order while its score holds.
 fn pool_insert(pool: &mut Pool, c: Candidate) {
+    pool_offer(pool, c.score, c.seq, c.db, &c.key);
+}
+
+/// [`pool_insert`] for a sampled key still in its dictionary: the key is copied only if it
+/// enters the pool, into the buffer of the candidate it displaces when the pool is full. (A
+/// copy, a sort and a free per sample were a third of the cost of an eviction.)
+fn pool_offer(pool: &mut Pool, score: u64, seq: u64, db: usize, key: &[u8]) {
     let items = &mut pool.items;
-    if let Some(old) = items.iter_mut().find(|o| o.db == c.db && o.key == c.key) {
-        if old.score != c.score {
-            old.score = c.score;
-            old.seq = c.seq;
+    if let Some(i) = items
+        .iter()
+        .position(|o| o.db == db && same_key(&o.key, key))
+    {
+        if items[i].score != score {
+            let mut c = items.remove(i);
+            c.score = score;
+            c.seq = seq;
+            insert_ranked(items, c);
         }
-    } else if items.len() < POOL_SIZE {
-        items.push(c);
-    } else if items.first().is_some_and(|worst| c.rank() > worst.rank()) {
-        items.remove(0);
-        items.push(c);
-    } else {
         return;
     }
-    items.sort_by_key(Candidate::rank);
+    let rank = (score, std::cmp::Reverse(seq));
+    let mut buf = if items.len() < POOL_SIZE {
+        Vec::with_capacity(key.len())
+    } else if items.first().is_some_and(|worst| rank > worst.rank()) {
+        items.remove(0).key
+    } else {
+        return;
+    };
+    buf.clear();
+    buf.extend_from_slice(key);
+    insert_ranked(
+        items,
+        Candidate {
+            score,
+            seq,
+            db,
+            key: buf,
+        },
+    );
+}
+
+/// Inserts at the candidate's place in ascending rank (ranks are unique: `seq` differs).
+fn insert_ranked(items: &mut Vec<Candidate>, c: Candidate) {
+    let at = items.partition_point(|o| o.rank() <= c.rank());
+    items.insert(at, c);
+}
+
+/// Key equality, the last bytes first: sampled keys often share a long prefix.
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.last() == b.last() && a == b
 }
 
 /// One sampling round into the pool: `maxmemory-samples` draws, each from a random shard
@@ -638,15 +702,7 @@ fn sample_round(engine: &Engine, s: &Settings, pool: &mut Pool) -> bool {
                     };
                     pool.seq += 1;
                     let seq = pool.seq;
-                    pool_insert(
-                        pool,
-                        Candidate {
-                            score,
-                            seq,
-                            db,
-                            key: k.to_vec(),
-                        },
-                    );
+                    pool_offer(pool, score, seq, db, k);
                     break;
                 }
             }
@@ -1062,6 +1118,27 @@ mod tests {
         );
         let order: Vec<u8> = pool.items.iter().rev().map(|c| c.key[0]).collect();
         assert_eq!(order, vec![3, 1, 4, 2]);
+    }
+
+    #[test]
+    fn shard_picks_match_a_walk_over_the_weights() {
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
+        for shards in [1usize, 3, 48, 64, 100] {
+            let mut w = ShardWeights::default();
+            w.pick(shards, 0);
+            for _ in 0..200 {
+                w.update(rng.gen_range(0..shards), rng.gen_range(0..50));
+            }
+            let weights: Vec<u64> = w.seen.iter().map(|&n| u64::from(n) + 1).collect();
+            assert_eq!(w.total, weights.iter().sum::<u64>());
+            let mut at = 0;
+            for (i, &wt) in weights.iter().enumerate() {
+                for _ in 0..wt {
+                    assert_eq!(w.pick(shards, at), i, "shards {shards}, at {at}");
+                    at += 1;
+                }
+            }
+        }
     }
 
     #[test]
