@@ -476,7 +476,7 @@ impl Eviction {
                 .saturating_sub(pool.weights.seen.len() as u64);
             engine.keyspace.lfu_history.fit(keys as usize);
         }
-        for _ in 0..ROUNDS_PER_EVICTION {
+        for round in 0..ROUNDS_PER_EVICTION {
             let any = sample_round(engine, s, pool);
             if !any {
                 pool.items.clear();
@@ -485,9 +485,24 @@ impl Eviction {
             // Re-scored candidates that fell below the next one, at most one pool's worth per
             // eviction.
             let mut refreshed = 0;
+            // Candidates in a shard someone holds are passed over (kept for later) except in
+            // the last round: waiting would hold the pool, and every command's eviction check
+            // with it, for as long as that shard is held.
+            let last = round + 1 == ROUNDS_PER_EVICTION;
+            let mut busy = Vec::new();
+            let mut evicted = false;
             while let Some(c) = pool.items.pop() {
                 let now = crate::time::now_ms();
-                let mut ks = engine.keyspace.lock_keys(std::iter::once(c.key.as_slice()));
+                let ks = &engine.keyspace;
+                let locked = if last {
+                    Some(ks.lock_keys(std::iter::once(c.key.as_slice())))
+                } else {
+                    ks.try_lock_one(ks.shard_of(&c.key))
+                };
+                let Some(mut ks) = locked else {
+                    busy.push(c);
+                    continue;
+                };
                 let (fits, fresh) = match ks.get(c.db, &c.key, now) {
                     Some(e) => (
                         !s.policy.volatile() || e.expire_at().is_some(),
@@ -502,7 +517,8 @@ impl Eviction {
                         .stats
                         .expired_keys
                         .fetch_add(expired, Ordering::Relaxed);
-                    return true;
+                    evicted = true;
+                    break;
                 }
                 if !fits {
                     continue;
@@ -519,8 +535,15 @@ impl Eviction {
                     continue;
                 }
                 if evict_key(engine, &mut ks, c.db, &c.key, now) {
-                    return true;
+                    evicted = true;
+                    break;
                 }
+            }
+            for c in busy {
+                pool_insert(pool, c);
+            }
+            if evicted {
+                return true;
             }
         }
         false
@@ -670,9 +693,24 @@ fn sample_round(engine: &Engine, s: &Settings, pool: &mut Pool) -> bool {
     for _ in 0..s.samples {
         let start = pool.weights.pick(n, rng.gen());
         let mut found = false;
-        for i in 0..n {
+        // Shards held by others are passed over (a big write holds its shard while it copies
+        // the value); only if no free shard had a candidate and some were busy does a second
+        // pass wait for them.
+        let mut busy = false;
+        for i in 0..2 * n {
+            if i == n && !busy {
+                break;
+            }
             let si = (start + i) % n;
-            let mut locked = ks.lock(&[si]);
+            let locked = if i < n {
+                ks.try_lock_one(si)
+            } else {
+                Some(ks.lock(&[si]))
+            };
+            let Some(mut locked) = locked else {
+                busy = true;
+                continue;
+            };
             let Some((_, shard)) = locked.shards_mut().next() else {
                 continue;
             };

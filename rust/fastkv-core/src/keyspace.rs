@@ -228,6 +228,20 @@ impl Keyspace {
         }
     }
 
+    /// Locks one shard if no one holds it, without waiting: for the eviction sampler, which
+    /// may take any shard and must not queue behind a command that holds one for long (storing
+    /// a value of tens of megabytes copies it under the lock).
+    pub fn try_lock_one(&self, shard: usize) -> Option<Locked<'_>> {
+        let guard = self.shards.get(shard)?.try_lock()?;
+        Some(Locked {
+            ks: self,
+            guards: Guards::One([(shard, guard)]),
+            all: false,
+            expired: 0,
+            expired_keys: Vec::new(),
+        })
+    }
+
     /// Locks every shard, in order.
     pub fn lock_all(&self) -> Locked<'_> {
         let guards = Guards::Many(
