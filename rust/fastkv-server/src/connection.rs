@@ -56,8 +56,7 @@ const SHRINK_ABOVE: usize = 256 * 1024;
 /// An argument of at least this many bytes gets its whole room in the query buffer before it
 /// arrives (Redis's `PROTO_MBULK_BIG_ARG`).
 const BIG_ARG: usize = 32 * 1024;
-/// Arguments of at least this many bytes in all: the command runs off the worker (see
-/// `run_one`).
+/// A command of at least this many bytes on the wire runs off the worker (see `run_one`).
 const BIG_COMMAND: usize = 1024 * 1024;
 
 pub async fn run(shared: Arc<Shared>, sock: TcpStream, peer: SocketAddr) {
@@ -279,7 +278,7 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
                     let pending = if argv.is_empty() {
                         None
                     } else {
-                        run_one(engine, &mut client, &argv, &mut out)
+                        run_one(engine, &mut client, &argv, consumed, &mut out)
                     };
                     (consumed, pending)
                 }
@@ -288,7 +287,7 @@ async fn serve_client(shared: &Shared, mut sock: TcpStream, mut client: Client) 
                         None
                     } else {
                         let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-                        run_one(engine, &mut client, &refs, &mut out)
+                        run_one(engine, &mut client, &refs, consumed, &mut out)
                     };
                     (consumed, pending)
                 }
@@ -423,10 +422,12 @@ struct Pending {
 
 /// Runs one command and encodes its reply unless CLIENT REPLY says otherwise; or, if it
 /// blocked, returns what the caller needs to wait for its reply.
+/// Runs one parsed command of `wire_len` bytes on the wire.
 fn run_one(
     engine: &fastkv_core::Engine,
     client: &mut Client,
     args: &[&[u8]],
+    wire_len: usize,
     out: &mut Vec<u8>,
 ) -> Option<Pending> {
     let skip = client.arm_reply_skip();
@@ -444,10 +445,8 @@ fn run_one(
     // command that copies megabytes (storing a big value copies it into fresh pages: 32 MB took
     // 40-50 ms here, page faults included): hand the worker's other tasks to another thread
     // first, so connections keep being served (SCRIPT KILL, -BUSY replies, everyone else's
-    // commands). One atomic load, a name check and a sum of lengths otherwise.
-    let outcome = if fastkv_core::scripting::may_run_long(engine, args)
-        || args.iter().map(|a| a.len()).sum::<usize>() >= BIG_COMMAND
-    {
+    // commands). One atomic load and a name check otherwise.
+    let outcome = if wire_len >= BIG_COMMAND || fastkv_core::scripting::may_run_long(engine, args) {
         tokio::task::block_in_place(|| engine.execute_or_block(client, args, &mut waker))
     } else {
         engine.execute_or_block(client, args, &mut waker)
