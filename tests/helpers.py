@@ -28,6 +28,16 @@ from typing import Any
 import redis
 
 HOST = "127.0.0.1"
+# Redis's maxmemory policies that evict (its own order); `noeviction` is the eighth.
+EVICTING_POLICIES = [
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+]
 # Settings every server under test gets (the brief: nothing else for fastkv).
 BASE_ARGS: tuple[str, ...] = ("--save", "", "--appendonly", "no")
 # Real Redis 7 refuses DEBUG unless enabled at start-up; fastkv is expected to

@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 from helpers import (
+    EVICTING_POLICIES,
     Outcome,
     ServerHandle,
     Tagged,
@@ -38,16 +39,7 @@ from helpers import (
 )
 
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
-POLICIES = [
-    "volatile-lru",
-    "volatile-lfu",
-    "volatile-random",
-    "volatile-ttl",
-    "allkeys-lru",
-    "allkeys-lfu",
-    "allkeys-random",
-    "noeviction",
-]
+POLICIES = [*EVICTING_POLICIES, "noeviction"]
 # Redis 7.0's defaults, restored after every test.
 DEFAULTS: list[tuple[str, str]] = [
     ("maxmemory", "0"),

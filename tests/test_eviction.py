@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import redis
 from conftest import ServerFactory, import_fastkv
-from helpers import Redis, ServerHandle, wait_until
+from helpers import EVICTING_POLICIES, Redis, ServerHandle, wait_until
 
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
 FREQ_ERROR = (
@@ -29,15 +29,7 @@ IDLE_ERROR = (
     "An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
     "switching between policies at runtime LRU and LFU data will take some time to adjust."
 )
-POLICIES = [
-    "volatile-lru",
-    "volatile-lfu",
-    "volatile-random",
-    "volatile-ttl",
-    "allkeys-lru",
-    "allkeys-lfu",
-    "allkeys-random",
-]
+POLICIES = EVICTING_POLICIES
 VALUE = b"v" * 200
 
 
